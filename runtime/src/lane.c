@@ -1,0 +1,40 @@
+#include <errno.h>
+#include <stdlib.h>
+
+#include "knit/knit.h"
+
+void knit_limits_default(knit_limits *limits) {
+  limits->arena_initial = 4u << 20;
+  limits->arena_max = 64u << 20;
+  limits->payload_max = 8u << 20;
+}
+
+int knit_limits_check(const knit_limits *l) {
+  if (l->arena_initial > l->arena_max) return -EINVAL;
+  if (l->arena_max > (1u << 30)) return -EINVAL;
+  if (l->payload_max > l->arena_max && l->payload_max > KNIT_INLINE_BYTES) return -EINVAL;
+  return 0;
+}
+
+int knit_lane_create(const knit_limits *limits, knit_signal *host_signal, knit_lane **out) {
+  knit_lane *lane = calloc(1, sizeof *lane);
+  if (!lane) return -ENOMEM;
+  lane->host_signal = host_signal;
+  int rc = knit_signal_create(&lane->worker_signal);
+  if (!rc) rc = knit_mailbox_create(limits, lane->worker_signal, &lane->requests);
+  if (!rc) rc = knit_mailbox_create(limits, host_signal, &lane->responses);
+  if (rc) {
+    knit_lane_destroy(lane);
+    return rc;
+  }
+  *out = lane;
+  return 0;
+}
+
+void knit_lane_destroy(knit_lane *lane) {
+  if (!lane) return;
+  knit_mailbox_destroy(lane->requests);
+  knit_mailbox_destroy(lane->responses);
+  knit_signal_destroy(lane->worker_signal);
+  free(lane);
+}

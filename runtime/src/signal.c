@@ -1,0 +1,89 @@
+/* Spin, then park on a futex, after musl's __wait.c: a waiter count lets the
+ * waker skip the syscall, and a pending flag coalesces repeated wakes. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "knit/knit.h"
+#include "signal_impl.h"
+
+int knit_signal_create(knit_signal **out) {
+  knit_signal *sig = aligned_alloc(KNIT_CACHELINE, sizeof *sig);
+  if (!sig) return -ENOMEM;
+  knit__signal_init(sig);
+  *out = sig;
+  return 0;
+}
+
+void knit_signal_destroy(knit_signal *sig) { free(sig); }
+
+void knit__signal_init(knit_signal *sig) {
+  knit_store_relaxed(&sig->seq, 0);
+  knit_store_relaxed(&sig->waiters, 0);
+  knit_store_relaxed(&sig->wake_pending, 0);
+}
+
+static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts) {
+  return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+void knit_signal_wake(knit_signal *sig) {
+  /* Pairs with the waiter's seq-cst increment of waiters in knit_signal_park:
+   * the caller published its data before this load, so either the waiter's
+   * recheck sees the data or this load sees the waiter. */
+  if (knit_load_seq(&sig->waiters) == 0) return;
+  /* Coalesce: only the first wake since the waiter last ran enters the kernel. */
+  if (knit_exchange_seq(&sig->wake_pending, 1) != 0) return;
+  knit_fetch_add_seq(&sig->seq, 1);
+  futex(&sig->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t timeout_ns) {
+  uint32_t seq = knit_load_seq(&sig->seq);
+  /* Pairs with the waker's seq-cst load of waiters in knit_signal_wake. */
+  knit_fetch_add_seq(&sig->waiters, 1);
+  int got = ready(arg);
+  if (!got) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns) {
+      ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
+      ts.tv_nsec = (long)(timeout_ns % 1000000000u);
+      tsp = &ts;
+    }
+    /* The kernel compares seq atomically: a wake after our load above has
+     * bumped it, and the wait returns at once (EAGAIN). */
+    futex(&sig->seq, FUTEX_WAIT, seq, tsp);
+    got = ready(arg);
+  }
+  knit_fetch_sub_seq(&sig->waiters, 1);
+  /* Re-enable wakes; pairs with the exchange in knit_signal_wake. */
+  knit_store_seq(&sig->wake_pending, 0);
+  return got;
+}
+
+int knit_spin(knit_ready_fn ready, void *arg, uint64_t spin_ns) {
+  if (ready(arg)) return 1;
+  if (!spin_ns) return 0;
+  uint64_t deadline = knit_now_ns() + spin_ns;
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (ready(arg)) return 1;
+      knit_cpu_relax();
+    }
+    if (knit_now_ns() >= deadline) return ready(arg);
+  }
+}
+
+int knit_wait(knit_signal *sig, knit_ready_fn ready, void *arg, const knit_wait_opts *opts) {
+  if (knit_spin(ready, arg, opts->spin_ns)) return 1;
+  if (opts->idle) {
+    opts->idle(opts->idle_arg);
+    if (ready(arg)) return 1;
+  }
+  return knit_signal_park(sig, ready, arg, opts->park_ns);
+}
