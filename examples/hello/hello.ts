@@ -1,0 +1,5 @@
+import { isMain, task } from "knitting";
+export const world = task({ f: (args: string) => args + " world" }).createPool();
+if (isMain) {
+  world.call("hello").then(console.log).finally(world.shutdown);
+}

@@ -1,0 +1,34 @@
+// Loads knit.node once per thread and hands it the built-ins its codec uses.
+import { createRequire } from "node:module";
+import { Buffer } from "node:buffer";
+import { Envelope } from "./envelope.js";
+
+const require = createRequire(import.meta.url);
+export const knit = require("./knit.node");
+
+knit.init({
+  objectProto: Object.prototype,
+  Map,
+  Set,
+  bufferProto: Buffer.prototype,
+  Envelope,
+  symbolFor: Symbol.for,
+  symbolKeyFor: Symbol.keyFor,
+  mapEntries(map) {
+    const flat = [];
+    for (const [k, v] of map) flat.push(k, v);
+    return flat;
+  },
+  setValues: (set) => [...set],
+  mapFrom(flat) {
+    const map = new Map();
+    for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+    return map;
+  },
+  setFrom: (values) => new Set(values),
+  // AggregateError is left out on purpose: its first argument is not a message.
+  errors: { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError },
+});
+
+export const runtime =
+  typeof globalThis.Bun !== "undefined" ? "bun" : typeof globalThis.Deno !== "undefined" ? "deno" : "node";

@@ -1,0 +1,588 @@
+// The host side of a pool: lanes, dispatch, completion and faults.
+//
+// Calls are encoded straight into a lane's request mailbox by the addon and
+// published once per microtask tick. Completions are found by polling while
+// calls are hot (setImmediate, never a millisecond timer) and, once a burst
+// goes quiet, by a native watcher thread that wakes the loop when a response
+// lands. See docs/architecture.md.
+import { Worker } from "node:worker_threads";
+import { knit, runtime } from "./addon.js";
+import { checkPoolOptions } from "./options.js";
+import { callerSite, describeSite } from "./site.js";
+import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
+import { TABLE, isMain, WORKER_FLAG } from "./env.js";
+
+const OK = 0;
+const THROWN = 1;
+const FULL = -1;
+
+const livePools = new Set();
+let exitHookInstalled = false;
+
+function knitError(message, options) {
+  const err = new Error(`knitting: ${message}`, options);
+  return err;
+}
+
+// ---- task specs: what a worker needs to find each task ---------------------
+
+function specOf(name, value, poolSite) {
+  if (value && value[TASK]) {
+    if (!value.site) throw new TypeError(`createPool: cannot tell where task "${name}" was defined`);
+    return { name, kind: "task", href: value.site.href, line: value.site.line, timeout: value.timeout, abortable: !!value.abortSignal, local: value.f };
+  }
+  if (value && value[POOL] && value.task) return specOf(name, value.task, poolSite);
+  if (value && value[IMPORT]) return { name, kind: "import", href: value.href, exportName: value.name, timeout: value.timeout, abortable: false, local: null };
+  if (typeof value === "function") {
+    if (!poolSite) throw new TypeError(`createPool: cannot tell which module exports function "${name}"`);
+    return { name, kind: "function", href: poolSite.href, fnName: value.name, source: String(value), timeout: undefined, abortable: false, local: value };
+  }
+  throw new TypeError(`createPool: task "${name}" must be a task(), importTask(), nativeTask() or an exported function`);
+}
+
+// ---- the pool -------------------------------------------------------------------
+
+class Lane {
+  constructor(pool, index) {
+    this.pool = pool;
+    this.index = index;
+    this.handle = knit.laneOpen(pool.handle);
+    this.id = knit.laneId(this.handle);
+    this.inflight = 0;
+    this.dirty = false;
+    this.ready = false;
+    this.crash = null;
+    this.closed = false;
+    this.worker = null;
+  }
+}
+
+class Pool {
+  constructor(options, specs, entry) {
+    this.options = options;
+    this.specs = specs;
+    this.entry = entry;
+    this.calls = new Map(); // call id -> record, until its response arrives
+    this.queue = []; // records waiting for room in a lane
+    this.nextCall = 1;
+    this.workerInflight = 0;
+    this.pendingCount = 0; // unsettled calls, queued or running
+    this.closed = false;
+    this.broken = null; // an Error once workers cannot start
+    this.rr = 0;
+    this.flushScheduled = false;
+    this.polling = false;
+    this.armed = false;
+    this.lastProgress = 0;
+    this.drainWaiters = [];
+    this.out = [];
+    this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
+      options.payload.maxPayloadBytes, () => this.onWake());
+    this.lanes = [];
+    for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
+    this.inline = options.inliner ? new InlineLane(this, options.inliner) : null;
+    this.pollTick = () => this.poll();
+    this.flushTick = () => this.flush();
+    livePools.add(this);
+    installExitHook();
+  }
+
+  startLane(index) {
+    const lane = new Lane(this, index);
+    const { worker: w } = this.options;
+    const worker = new Worker(this.entry.url, {
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
+      resourceLimits: w.resourceLimits,
+    });
+    lane.worker = worker;
+    worker.unref();
+    worker.on("message", (msg) => {
+      if (msg === "ready") lane.ready = true;
+    });
+    worker.on("error", (err) => {
+      lane.crash = err;
+    });
+    worker.on("exit", (code) => this.onWorkerExit(lane, code));
+    return lane;
+  }
+
+  // -- dispatch
+
+  call(task, arg, callOptions) {
+    if (this.closed) return Promise.reject(knitError("the pool is shut down; no calls are accepted"));
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.pendingCount >= this.options.maxQueue) {
+      return Promise.reject(knitError(`the pool has ${this.pendingCount} calls pending, its maxQueue`));
+    }
+    const signal = callOptions?.signal;
+    if (signal !== undefined && !(signal && typeof signal.aborted === "boolean" && typeof signal.addEventListener === "function")) {
+      return Promise.reject(new TypeError("call options: signal must be an AbortSignal"));
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason ?? knitError("aborted"));
+    let resolve, reject;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, started: knit.now() };
+    this.pendingCount++;
+    const spec = this.specs[task];
+    if (spec.timeout) this.armTimeout(rec, spec.timeout);
+    if (signal) {
+      rec.onAbort = () => this.settle(rec, false, signal.reason ?? knitError("aborted"));
+      signal.addEventListener("abort", rec.onAbort, { once: true });
+    }
+    if (arg !== null && typeof arg === "object" && typeof arg.then === "function") {
+      arg.then((value) => {
+        rec.arg = value;
+        if (!rec.settled) this.dispatch(rec);
+      }, (err) => this.settle(rec, false, err));
+    } else {
+      this.dispatch(rec);
+    }
+    return promise;
+  }
+
+  pick() {
+    const lanes = this.lanes;
+    const n = lanes.length;
+    const inline = this.inline && this.pendingCount > this.inline.dispatchThreshold ? this.inline : null;
+    if (n === 0) return inline;
+    let lane = null;
+    switch (this.options.balancer) {
+      case "firstIdle":
+      case "firstIdleOrRandom":
+        for (const l of lanes) if (l.inflight === 0) { lane = l; break; }
+        if (!lane) lane = this.options.balancer === "firstIdle" ? lanes[this.rr++ % n] : lanes[(Math.random() * n) | 0];
+        break;
+      case "randomLane":
+        lane = lanes[(Math.random() * n) | 0];
+        break;
+      default:
+        lane = lanes[this.rr++ % n];
+    }
+    if (inline && (lane.inflight > inline.inflight || inline.preferred())) return inline;
+    return lane;
+  }
+
+  dispatch(rec) {
+    const lane = this.pick();
+    if (lane === this.inline && lane) return lane.run(rec);
+    if (!lane || !this.submit(lane, rec)) this.queue.push(rec);
+  }
+
+  // Returns false when the lane is full (the record stays with the caller).
+  submit(lane, rec) {
+    const id = this.nextCall;
+    this.nextCall = id === 0x7fffffff ? 1 : id + 1;
+    let rc;
+    try {
+      rc = knit.submit(lane.handle, rec.task, id, rec.arg);
+    } catch (err) {
+      this.settle(rec, false, err);
+      return true;
+    }
+    if (rc === FULL) return false;
+    rec.id = id;
+    rec.lane = lane;
+    rec.arg = undefined;
+    this.calls.set(id, rec);
+    lane.inflight++;
+    this.workerInflight++;
+    if (this.options.worker.hardTimeoutMs) this.armHardTimeout(rec);
+    if (!lane.dirty) {
+      lane.dirty = true;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(this.flushTick);
+      }
+    }
+    return true;
+  }
+
+  flush() {
+    this.flushScheduled = false;
+    for (const lane of this.lanes) {
+      if (lane.dirty) {
+        lane.dirty = false;
+        knit.flushRequests(lane.handle);
+      }
+    }
+    this.startPolling();
+  }
+
+  drainQueue() {
+    while (this.queue.length) {
+      const rec = this.queue[0];
+      if (rec.settled) {
+        this.queue.shift();
+        continue;
+      }
+      const lane = this.pick();
+      if (!lane) return;
+      if (lane === this.inline) {
+        this.queue.shift();
+        lane.run(rec);
+        continue;
+      }
+      if (!this.submit(lane, rec)) {
+        // That lane is full; try any lane with room before giving up.
+        const other = this.lanes.find((l) => l !== lane && this.submit(l, rec));
+        if (!other) return;
+      }
+      this.queue.shift();
+    }
+  }
+
+  // -- completion
+
+  startPolling() {
+    if (this.polling || this.workerInflight === 0) return;
+    if (this.armed) {
+      this.armed = false;
+      knit.disarm(this.handle);
+    }
+    this.polling = true;
+    this.lastProgress = performance.now();
+    setImmediate(this.pollTick);
+  }
+
+  poll() {
+    this.polling = false;
+    const n = this.collect();
+    if (this.workerInflight === 0) return;
+    const now = performance.now();
+    if (n > 0) this.lastProgress = now;
+    else if (now - this.lastProgress > this.options.host.spinMicroseconds / 1000) {
+      // Quiet: let the watcher thread wake us, at zero CPU.
+      this.armed = true;
+      knit.arm(this.handle);
+      return;
+    }
+    this.polling = true;
+    setImmediate(this.pollTick);
+  }
+
+  onWake() {
+    this.armed = false;
+    this.collect();
+    this.startPolling();
+  }
+
+  collect() {
+    const out = this.out;
+    const n = knit.poll(this.handle, out);
+    for (let i = 0; i < n * 3; i += 3) {
+      const rec = this.calls.get(out[i]);
+      const status = out[i + 1];
+      const value = out[i + 2];
+      out[i + 2] = undefined;
+      if (!rec) continue;
+      this.calls.delete(rec.id);
+      rec.lane.inflight--;
+      this.workerInflight--;
+      if (status === OK) this.settle(rec, true, value);
+      else if (status === THROWN) this.settle(rec, false, value);
+      else this.settle(rec, false, knitError(`task "${this.specs[rec.task].name}" failed: ${value?.message ?? value}`, { cause: value }));
+    }
+    if (n > 0 && this.queue.length) this.drainQueue();
+    return n;
+  }
+
+  settle(rec, ok, value) {
+    if (rec.settled) return;
+    rec.settled = true;
+    this.pendingCount--;
+    if (rec.timer) clearTimeout(rec.timer);
+    if (rec.hardTimer) clearTimeout(rec.hardTimer);
+    if (rec.onAbort) rec.signal.removeEventListener("abort", rec.onAbort);
+    rec.arg = undefined;
+    if (ok) rec.resolve(value);
+    else rec.reject(value);
+    if (this.pendingCount === 0 && this.drainWaiters.length) {
+      for (const wake of this.drainWaiters.splice(0)) wake();
+    }
+  }
+
+  // -- timeouts, measured from the call on libknit's monotonic clock
+
+  armTimeout(rec, timeout) {
+    const fire = () => {
+      const left = timeout.time - (knit.now() - rec.started);
+      if (left > 0.5) {
+        rec.timer = setTimeout(fire, left);
+        return;
+      }
+      if (timeout.kind === "default") this.settle(rec, true, timeout.value);
+      else if (timeout.kind === "maybe") this.settle(rec, true, undefined);
+      else this.settle(rec, false, timeout.error ?? knitError(`task "${this.specs[rec.task].name}" timed out after ${timeout.time} ms`));
+    };
+    rec.timer = setTimeout(fire, timeout.time);
+  }
+
+  armHardTimeout(rec) {
+    const ms = this.options.worker.hardTimeoutMs;
+    rec.hardTimer = setTimeout(() => {
+      const lane = rec.lane;
+      if (!lane || lane.closed || !this.calls.has(rec.id)) return;
+      const name = this.specs[rec.task].name;
+      const err = knitError(`task "${name}" ran past worker.hardTimeoutMs (${ms} ms); its worker was terminated and replaced`);
+      this.settle(rec, false, err);
+      lane.crash = err;
+      lane.worker.terminate();
+    }, ms);
+    rec.hardTimer.unref?.();
+  }
+
+  // -- faults
+
+  onWorkerExit(lane, code) {
+    // The thread is gone: drop its reference and ours (the handle's last use).
+    knit.laneDetach(lane.handle);
+    knit.laneClose(this.handle, lane.handle);
+    const stopping = lane.closed;
+    lane.closed = true;
+    lane.exited?.();
+    if (stopping) return;
+    const cause = lane.crash;
+    const failed = [];
+    for (const rec of this.calls.values()) if (rec.lane === lane) failed.push(rec);
+    for (const rec of failed) {
+      this.calls.delete(rec.id);
+      this.workerInflight--;
+      const name = this.specs[rec.task].name;
+      const ours = cause instanceof Error && cause.message.startsWith("knitting:");
+      const why = ours
+        ? knitError(`task "${name}" was on a worker that was terminated: ${cause.message.slice(11)}`, { cause })
+        : knitError(`the worker running task "${name}" ${cause ? `crashed: ${cause?.message ?? cause}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
+      this.settle(rec, false, why);
+    }
+    const at = this.lanes.indexOf(lane);
+    if (at < 0) return;
+    if (!lane.ready && !this.closed) {
+      // It never came up: a replacement would fail the same way.
+      this.broken = knitError(`a worker failed to start: ${cause?.message ?? `exit code ${code}`}`, { cause });
+      this.lanes.splice(at, 1);
+      if (this.lanes.length === 0 && !this.inline) {
+        for (const rec of this.queue.splice(0)) this.settle(rec, false, this.broken);
+      }
+      return;
+    }
+    if (this.closed) {
+      this.lanes.splice(at, 1);
+      return;
+    }
+    this.lanes[at] = this.startLane(lane.index);
+    this.drainQueue();
+    this.startPolling();
+  }
+
+  // -- shutdown
+
+  async shutdown(delayMs) {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      if (this.options.worker.resolveAfterFinishingAll) {
+        while (this.pendingCount > 0) await new Promise((r) => this.drainWaiters.push(r));
+      } else if (delayMs > 0 && this.pendingCount > 0) {
+        await Promise.race([new Promise((r) => this.drainWaiters.push(r)), new Promise((r) => setTimeout(r, delayMs))]);
+      }
+      const err = knitError("the pool was shut down before this call finished");
+      for (const rec of this.queue.splice(0)) this.settle(rec, false, err);
+      for (const rec of [...this.calls.values()]) this.settle(rec, false, err);
+      this.calls.clear();
+      this.workerInflight = 0;
+      if (this.armed) knit.disarm(this.handle);
+      this.armed = false;
+      const exits = this.lanes.map((lane) => {
+        if (lane.closed) return null;
+        lane.closed = true;
+        const exited = new Promise((resolve) => (lane.exited = resolve));
+        knit.laneStop(lane.handle);
+        lane.worker.terminate().catch(() => {});
+        return exited;
+      });
+      this.lanes = [];
+      await Promise.all(exits);
+      knit.poolClose(this.handle);
+      livePools.delete(this);
+    })();
+    return this.closing;
+  }
+}
+
+// Runs calls on the host thread itself, between event-loop turns. Values are
+// cloned through the codec, so tasks see exactly what a worker would.
+class InlineLane {
+  constructor(pool, { batchSize, dispatchThreshold, position }) {
+    this.pool = pool;
+    this.batchSize = batchSize;
+    this.dispatchThreshold = dispatchThreshold;
+    this.position = position;
+    this.inflight = 0;
+    this.pending = [];
+    this.scheduled = false;
+    this.turn = 0;
+    this.tick = () => this.runBatch();
+  }
+
+  preferred() {
+    // "first" takes the turn before the workers, "last" after every lane.
+    const lanes = this.pool.lanes.length + 1;
+    const at = this.position === "first" ? 0 : this.position === "last" ? lanes - 1 : Math.min(this.position, lanes - 1);
+    return this.turn++ % lanes === at;
+  }
+
+  run(rec) {
+    const spec = this.pool.specs[rec.task];
+    if (!spec.local) {
+      // importTask modules are never evaluated on the host.
+      if (!this.pool.submitAnywhere(rec)) this.pool.queue.push(rec);
+      return;
+    }
+    this.inflight++;
+    this.pending.push(rec);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.tick);
+    }
+  }
+
+  runBatch() {
+    this.scheduled = false;
+    const batch = this.pending.splice(0, this.batchSize);
+    for (const rec of batch) {
+      if (rec.settled) {
+        this.inflight--;
+        continue;
+      }
+      const f = this.pool.specs[rec.task].local;
+      let result;
+      try {
+        result = f(knit.decode(knit.encode(rec.arg)));
+      } catch (err) {
+        this.finish(rec, false, err);
+        continue;
+      }
+      if (result && typeof result.then === "function") result.then((v) => this.finish(rec, true, v), (e) => this.finish(rec, false, e));
+      else this.finish(rec, true, result);
+    }
+    if (this.pending.length && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.tick);
+    }
+  }
+
+  finish(rec, ok, value) {
+    this.inflight--;
+    try {
+      value = knit.decode(knit.encode(value));
+    } catch (err) {
+      if (ok) [ok, value] = [false, err];
+    }
+    this.pool.settle(rec, ok, value);
+  }
+}
+
+Pool.prototype.submitAnywhere = function (rec) {
+  return this.lanes.some((lane) => this.submit(lane, rec));
+};
+
+function installExitHook() {
+  if (exitHookInstalled || typeof process === "undefined" || !process.on) return;
+  exitHookInstalled = true;
+  // Parked workers must not hold up process exit.
+  process.on("exit", () => {
+    for (const pool of livePools) {
+      for (const lane of pool.lanes) if (!lane.closed) knit.laneStop(lane.handle);
+    }
+  });
+}
+
+// ---- public surface ---------------------------------------------------------
+
+const workerEntry = new URL("./worker.js", import.meta.url);
+
+function inertPool(definition) {
+  // Inside a knitting worker pools are not started: the module is being
+  // imported only so the worker can find its tasks.
+  const refuse = () => Promise.reject(knitError("pools cannot be used inside a knitting worker"));
+  return { [POOL]: true, task: definition, call: refuse, shutdown: async () => {}, [Symbol.dispose]() {}, [Symbol.asyncDispose]: async () => {} };
+}
+
+function publicPool(pool, names) {
+  const call = Object.create(null);
+  names.forEach((name, i) => {
+    call[name] = (arg, options) => pool.call(i, arg, options);
+  });
+  const shutdown = (delayMs) => pool.shutdown(delayMs);
+  return {
+    [POOL]: true,
+    call,
+    shutdown,
+    [Symbol.dispose]: () => void pool.shutdown(),
+    [Symbol.asyncDispose]: () => pool.shutdown(),
+    get pending() {
+      return pool.pendingCount;
+    },
+    get threads() {
+      return pool.lanes.length;
+    },
+  };
+}
+
+export function createPool(options) {
+  const opts = checkPoolOptions(options);
+  const poolSite = isMain ? callerSite() : null;
+  return function withTasks(tasks) {
+    if (tasks === null || typeof tasks !== "object") throw new TypeError("createPool(options)(tasks): tasks must be an object of tasks or a knitgen table");
+    if (!isMain) return inertPool(null);
+    if (tasks[TABLE]) {
+      const table = tasks[TABLE];
+      const names = table.tasks.map((t) => t.name);
+      const specs = table.tasks.map((t) => ({ name: t.name, kind: t.kind, timeout: t.timeout, local: null }));
+      const url = table.workers[runtime] ?? table.workers.node;
+      return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
+    }
+    const site = siteOf(tasks) ?? poolSite;
+    const names = Object.keys(tasks);
+    if (names.length === 0) throw new TypeError("createPool(options)(tasks): no tasks given");
+    const specs = names.map((name) => specOf(name, tasks[name], site));
+    checkLocalModules(specs, opts);
+    const wire = specs.map(({ local, timeout, ...rest }) => rest);
+    return publicPool(new Pool(opts, specs, { url: workerEntry, tasks: wire }), names);
+  };
+}
+
+// Bare functions are looked up in the module that called createPool()(...)
+// or, failing that, any module that defined a task of the same pool.
+function siteOf(tasks) {
+  for (const value of Object.values(tasks)) {
+    if (value && value[TASK] && value.site) return value.site;
+    if (value && value[POOL] && value.task?.site) return value.task.site;
+  }
+  return null;
+}
+
+function checkLocalModules(specs, opts) {
+  if (opts.allowRemoteModules) return;
+  for (const s of specs) {
+    if (s.href && !s.href.startsWith("file:")) {
+      throw new TypeError(`createPool: task "${s.name}" comes from ${s.href}; only local modules load unless allowRemoteModules is set`);
+    }
+  }
+}
+
+function createSinglePool(definition, options) {
+  if (!isMain) return inertPool(definition);
+  const name = definition[IMPORT] ? definition.name : "task";
+  const pool = createPool(options)({ [name]: definition });
+  return Object.defineProperties(pool, {
+    call: { value: pool.call[name], enumerable: true },
+    task: { value: definition },
+  });
+}
+setSinglePoolFactory(createSinglePool);
+
+export { describeSite };

@@ -1,0 +1,194 @@
+// The worker loop: take every pending request in one batch, run the tasks,
+// write the results back in one batch. With nothing to do it spins, runs GC
+// once, then parks in C at zero CPU. While async tasks are in flight it must
+// not block the event loop, so it waits on a watcher thread instead.
+import { parentPort } from "node:worker_threads";
+import { knit } from "./addon.js";
+import { workerConfig } from "./env.js";
+import { POOL, TASK } from "./task.js";
+
+const OK = 0;
+const THROWN = 1;
+const CORRUPT = 2;
+const FULL = -1;
+const CLOSING = -1;
+
+function callable(entry, index) {
+  if (typeof entry === "function") return entry;
+  if (entry && entry[TASK]) return entry.f;
+  if (entry && entry[POOL] && entry.task) return callable(entry.task, index);
+  throw new TypeError(`knitting worker: task #${index} is not a function or task()`);
+}
+
+function idleCollector() {
+  if (typeof globalThis.Bun?.gc === "function") return () => globalThis.Bun.gc(false);
+  if (typeof globalThis.gc === "function") {
+    const gc = globalThis.gc;
+    return () => {
+      try {
+        gc({ type: "minor" });
+      } catch {
+        gc();
+      }
+    };
+  }
+  return undefined;
+}
+
+export async function serveWorker(tasks, config = workerConfig) {
+  if (!config) throw new Error("serveWorker() runs inside a knitting worker only");
+  const fns = tasks.map(callable);
+  if (config.bootstrap) await runBootstrap(config.bootstrap);
+  const lane = knit.attach(config.lane);
+  const spinUs = config.spinMicroseconds;
+  const parkMs = config.parkMs;
+  const collect = config.gc ? idleCollector() : undefined;
+  const inbox = [];
+  const backlog = []; // results waiting for a response slot
+  let asyncInflight = 0;
+  let dirty = false;
+  let flushQueued = false;
+  let workSinceGc = false;
+  let wake = null; // resolves the loop's wait while async tasks run
+
+  const idle = collect && (() => {
+    if (workSinceGc) {
+      workSinceGc = false;
+      collect();
+    }
+  });
+
+  function reply(call, status, value) {
+    if (backlog.length) {
+      backlog.push(call, status, value);
+      return;
+    }
+    let rc;
+    try {
+      rc = knit.respond(lane, call, status, value);
+    } catch (err) {
+      rc = knit.respond(lane, call, THROWN, err);
+    }
+    if (rc === FULL) backlog.push(call, status, value);
+    else dirty = true;
+  }
+
+  function flush() {
+    flushQueued = false;
+    while (backlog.length) {
+      let rc;
+      try {
+        rc = knit.respond(lane, backlog[0], backlog[1], backlog[2]);
+      } catch (err) {
+        rc = knit.respond(lane, backlog[0], THROWN, err);
+      }
+      if (rc === FULL) break;
+      backlog.splice(0, 3);
+      dirty = true;
+    }
+    if (dirty) {
+      dirty = false;
+      knit.flushResponses(lane);
+    }
+  }
+
+  function settleAsync(call, status, value) {
+    asyncInflight--;
+    reply(call, status, value);
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+    if (wake) wake();
+  }
+
+  function runBatch() {
+    const n = knit.take(lane, inbox);
+    for (let i = 0; i < n * 4; i += 4) {
+      const task = inbox[i];
+      const call = inbox[i + 1];
+      const status = inbox[i + 2];
+      const arg = inbox[i + 3];
+      inbox[i + 3] = undefined;
+      if (status === CORRUPT) {
+        reply(call, THROWN, arg);
+        continue;
+      }
+      const f = fns[task];
+      if (!f) {
+        reply(call, THROWN, new Error(`knitting worker: no task #${task}`));
+        continue;
+      }
+      let result;
+      try {
+        result = f(arg);
+      } catch (err) {
+        reply(call, THROWN, err);
+        continue;
+      }
+      if (result !== null && typeof result === "object" && typeof result.then === "function") {
+        asyncInflight++;
+        result.then((v) => settleAsync(call, OK, v), (e) => settleAsync(call, THROWN, e));
+      } else {
+        reply(call, OK, result);
+      }
+    }
+    if (n) workSinceGc = true;
+    return n;
+  }
+
+  const immediate = () => new Promise((resolve) => setImmediate(resolve));
+  let watching = false;
+
+  // Waits, without blocking the loop, for an async task to settle or a new
+  // request to arrive.
+  function loopWait() {
+    if (!watching) {
+      watching = true;
+      knit.watch(lane, () => wake?.());
+    }
+    return new Promise((resolve) => {
+      wake = () => {
+        wake = null;
+        knit.watchDisarm(lane);
+        resolve();
+      };
+      knit.watchArm(lane);
+    });
+  }
+
+  parentPort?.postMessage("ready");
+
+  for (;;) {
+    if (runBatch()) {
+      flush();
+      if (asyncInflight) {
+        // Let promise-only tasks finish before deciding how to wait.
+        await null;
+        flush();
+      }
+      continue;
+    }
+    if (backlog.length) {
+      flush();
+      if (backlog.length) await immediate();
+      continue;
+    }
+    if (asyncInflight) {
+      await loopWait();
+      flush();
+      continue;
+    }
+    const r = knit.wait(lane, spinUs, parkMs, idle);
+    if (r === CLOSING) break;
+    if (r === 0) await immediate(); // the park timed out: let timers run
+  }
+  parentPort?.close();
+}
+
+async function runBootstrap({ href, name, data }) {
+  const mod = await import(href);
+  const fn = mod[name];
+  if (typeof fn !== "function") throw new TypeError(`worker.bootstrap: ${href} has no exported function "${name}"`);
+  await fn(data);
+}

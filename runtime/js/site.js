@@ -1,0 +1,32 @@
+// Where a task was defined: the one stack frame that called task() or
+// createPool(). Host and worker evaluate the same module in the same
+// runtime, so the line and column identify the definition on both sides.
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ownDir = new URL(".", import.meta.url).href;
+const framePattern = /((?:file:\/\/|\/)[^\s()]*?):(\d+):(\d+)\)?\s*$/;
+
+function toHref(location) {
+  return location.startsWith("file://") ? location : pathToFileURL(location).href;
+}
+
+export function callerSite() {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 32;
+  const stack = new Error().stack ?? "";
+  Error.stackTraceLimit = limit;
+  for (const line of stack.split("\n").slice(1)) {
+    const m = framePattern.exec(line);
+    if (!m) continue;
+    const href = toHref(m[1]);
+    if (href.startsWith(ownDir)) continue;
+    return { href, line: Number(m[2]), col: Number(m[3]) };
+  }
+  return null;
+}
+
+export function describeSite(site) {
+  if (!site) return "an unknown place";
+  const file = site.href.startsWith("file:") ? fileURLToPath(site.href) : site.href;
+  return `${file}:${site.line}:${site.col}`;
+}

@@ -1,0 +1,2 @@
+// knitting/worker: what generated worker entries import.
+export { serveWorker } from "./serve.js";

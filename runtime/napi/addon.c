@@ -1,0 +1,101 @@
+/* knit.node entry point. Each env (the main thread and every worker) gets
+ * its own knit_env; the lanes themselves are process-wide (lane.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+void knit__napi_fail(napi_env env, napi_status status, const char *what) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  char msg[256];
+  snprintf(msg, sizeof msg, "knitting internal error (%d%s%s) in %s", (int)status,
+           info && info->error_message ? ": " : "",
+           info && info->error_message ? info->error_message : "", what);
+  napi_throw_error(env, "KNIT_INTERNAL", msg);
+}
+
+knit_env *knit__env(napi_env env) {
+  knit_env *ke = NULL;
+  napi_get_instance_data(env, (void **)&ke);
+  return ke;
+}
+
+static void env_finalize(napi_env env, void *data, void *hint) {
+  knit_env *ke = data;
+  for (int i = 0; i < B_COUNT; i++)
+    if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
+  knit_writer_clear(&ke->writer);
+  free(ke->units);
+  free(ke);
+}
+
+/* init(builtins): the JS side hands over the constructors and helpers the
+ * converters use, by name. */
+static napi_value init_builtins(napi_env env, napi_callback_info info) {
+  static const char *const names[B_COUNT] = {
+      [B_OBJECT_PROTO] = "objectProto", [B_MAP] = "Map", [B_SET] = "Set",
+      [B_BUFFER_PROTO] = "bufferProto", [B_ENVELOPE] = "Envelope",
+      [B_SYMBOL_FOR] = "symbolFor", [B_SYMBOL_KEY_FOR] = "symbolKeyFor",
+      [B_MAP_ENTRIES] = "mapEntries", [B_SET_VALUES] = "setValues",
+      [B_MAP_FROM] = "mapFrom", [B_SET_FROM] = "setFrom", [B_ERRORS] = "errors",
+  };
+  size_t argc = 1;
+  napi_value obj;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &obj, NULL, NULL));
+  knit_env *ke = knit__env(env);
+  for (int i = 0; i < B_COUNT; i++) {
+    napi_value v;
+    NAPI_CALL(env, napi_get_named_property(env, obj, names[i], &v));
+    if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
+    NAPI_CALL(env, napi_create_reference(env, v, 1, &ke->builtins[i]));
+  }
+  ke->ready = true;
+  return NULL;
+}
+
+/* encode(value) -> ArrayBuffer and decode(ArrayBuffer) -> value: the codec
+ * without a lane, for the host-side inliner and for tests. */
+static napi_value encode_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value v, out;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+  knit_env *ke = knit__env(env);
+  if (!ke->writer.max) ke->writer.max = 64u << 20;
+  if (knit__encode(env, ke, v, &ke->writer)) return NULL;
+  void *mem;
+  NAPI_CALL(env, napi_create_arraybuffer(env, ke->writer.len, &mem, &out));
+  if (ke->writer.len) memcpy(mem, ke->writer.buf, ke->writer.len);
+  return out;
+}
+
+static napi_value decode_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value v;
+  void *data;
+  size_t len;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+  NAPI_CALL(env, napi_get_arraybuffer_info(env, v, &data, &len));
+  return knit__decode(env, knit__env(env), data, len);
+}
+
+NAPI_MODULE_INIT() {
+  knit_env *ke = calloc(1, sizeof *ke);
+  if (!ke) return NULL;
+  knit_writer_init(&ke->writer, 8u << 20);
+  NAPI_CALL(env, napi_set_instance_data(env, ke, env_finalize, NULL));
+  napi_property_descriptor props[] = {
+      {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, NULL},
+      {"encode", NULL, encode_js, NULL, NULL, NULL, napi_default, NULL},
+      {"decode", NULL, decode_js, NULL, NULL, NULL, napi_default, NULL},
+  };
+  NAPI_CALL(env, napi_define_properties(env, exports, 3, props));
+  napi_value version;
+  NAPI_CALL(env, napi_create_string_utf8(env, KNIT_VERSION, NAPI_AUTO_LENGTH, &version));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "version", version));
+  return knit__lane_init(env, exports);
+}

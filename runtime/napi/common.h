@@ -1,0 +1,64 @@
+/* Shared by the addon's files: the one Node-API checking macro, per-env
+ * instance data, and the converters between JS values and the codec. */
+#ifndef KNIT_NAPI_COMMON_H
+#define KNIT_NAPI_COMMON_H
+
+#include <node_api.h>
+
+#include "knit/knit.h"
+
+/* Evaluates a Node-API call; on failure throws (unless an exception is
+ * already pending) and returns NULL from the calling function. */
+#define NAPI_CALL(env, call)                                                   \
+  do {                                                                         \
+    napi_status status_ = (call);                                              \
+    if (status_ != napi_ok) {                                                  \
+      knit__napi_fail((env), status_, #call);                                  \
+      return NULL;                                                             \
+    }                                                                          \
+  } while (0)
+
+/* The same, for functions returning int (-1 on failure). */
+#define NAPI_CALL_INT(env, call)                                               \
+  do {                                                                         \
+    napi_status status_ = (call);                                              \
+    if (status_ != napi_ok) {                                                  \
+      knit__napi_fail((env), status_, #call);                                  \
+      return -1;                                                               \
+    }                                                                          \
+  } while (0)
+
+void knit__napi_fail(napi_env env, napi_status status, const char *what);
+
+/* JS builtins the converters need, handed over once by knitting's JS side
+ * through init(); kept per env because every worker has its own. */
+enum knit_builtin {
+  B_OBJECT_PROTO, B_MAP, B_SET, B_BUFFER_PROTO, B_ENVELOPE,
+  B_SYMBOL_FOR, B_SYMBOL_KEY_FOR, B_MAP_ENTRIES, B_SET_VALUES, B_MAP_FROM, B_SET_FROM,
+  B_ERRORS, /* { Error, TypeError, RangeError, ... } by name */
+  B_COUNT
+};
+
+typedef struct knit_env {
+  napi_ref builtins[B_COUNT];
+  bool ready;
+  knit_writer writer; /* scratch for encoding, reused */
+  uint16_t *units;    /* scratch for UTF-16 strings */
+  size_t units_cap;
+} knit_env;
+
+knit_env *knit__env(napi_env env);
+
+/* Encodes @value into @w (reset first). On an unsupported value throws a
+ * TypeError, on an oversized one a RangeError; returns 0 or -1 (thrown). */
+int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w);
+/* Decodes one payload; returns NULL with an Error thrown if malformed. */
+napi_value knit__decode(napi_env env, knit_env *ke, const uint8_t *data, size_t len);
+/* Encodes a thrown value, forcing success: an unencodable throw becomes an
+ * Error describing it. */
+void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_writer *w);
+
+/* Registration helpers, one per file. */
+napi_value knit__lane_init(napi_env env, napi_value exports);
+
+#endif

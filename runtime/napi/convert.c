@@ -1,0 +1,568 @@
+/* JS values <-> the codec (runtime/src/codec.c). The walk happens here; the
+ * byte format lives in the codec alone. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+enum { ENC_OK = 0, ENC_TYPE, ENC_RANGE, ENC_JS };
+
+typedef struct enc {
+  napi_env env;
+  knit_env *ke;
+  knit_writer *w;
+  napi_value stack[KNIT_MAX_DEPTH + 1]; /* ancestors, for cycle detection */
+  unsigned depth;
+  char msg[160];
+} enc;
+
+static int fail(enc *e, int kind, const char *fmt, const char *arg) {
+  snprintf(e->msg, sizeof e->msg, fmt, arg);
+  return kind;
+}
+
+#define TRY(e, call)                                                           \
+  do {                                                                         \
+    if ((call) != napi_ok) return ENC_JS;                                      \
+  } while (0)
+
+static napi_value builtin(enc *e, enum knit_builtin b) {
+  napi_value v = NULL;
+  napi_get_reference_value(e->env, e->ke->builtins[b], &v);
+  return v;
+}
+
+static int put_string(enc *e, napi_value v) {
+  size_t n;
+  TRY(e, napi_get_value_string_utf16(e->env, v, NULL, 0, &n));
+  if (n + 1 > e->ke->units_cap) {
+    size_t cap = n + 1 < 256 ? 256 : n + 1;
+    uint16_t *u = realloc(e->ke->units, cap * 2);
+    if (!u) return fail(e, ENC_RANGE, "%s", "out of memory encoding a string");
+    e->ke->units = u;
+    e->ke->units_cap = cap;
+  }
+  TRY(e, napi_get_value_string_utf16(e->env, v, (char16_t *)e->ke->units, n + 1, &n));
+  knit_put_str16(e->w, e->ke->units, n);
+  return ENC_OK;
+}
+
+static int put_value(enc *e, napi_value v);
+
+static int instance_of(enc *e, napi_value v, enum knit_builtin ctor, bool *out) {
+  napi_value c = builtin(e, ctor);
+  *out = false;
+  if (!c) return ENC_OK;
+  TRY(e, napi_instanceof(e->env, v, c, out));
+  return ENC_OK;
+}
+
+static int call_helper(enc *e, enum knit_builtin b, napi_value arg, napi_value *out) {
+  napi_value undef;
+  TRY(e, napi_get_undefined(e->env, &undef));
+  TRY(e, napi_call_function(e->env, undef, builtin(e, b), 1, &arg, out));
+  return ENC_OK;
+}
+
+static int put_list(enc *e, unsigned tag, napi_value arr, uint32_t count) {
+  knit_put_container(e->w, tag, count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    TRY(e, napi_get_element(e->env, arr, i, &item));
+    int rc = put_value(e, item);
+    if (rc) return rc;
+  }
+  return ENC_OK;
+}
+
+/* Own enumerable string-keyed properties, as (key, value) pairs. */
+static int put_props(enc *e, napi_value obj, napi_value keys, uint32_t n) {
+  knit_put_container(e->w, KNIT_T_OBJECT, n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value key, item;
+    TRY(e, napi_get_element(e->env, keys, i, &key));
+    int rc = put_string(e, key);
+    if (rc) return rc;
+    TRY(e, napi_get_property(e->env, obj, key, &item));
+    rc = put_value(e, item);
+    if (rc) return rc;
+  }
+  return ENC_OK;
+}
+
+static int own_keys(enc *e, napi_value obj, napi_value *keys, uint32_t *n) {
+  TRY(e, napi_get_all_property_names(e->env, obj, napi_key_own_only,
+                                     napi_key_enumerable | napi_key_skip_symbols,
+                                     napi_key_numbers_to_strings, keys));
+  TRY(e, napi_get_array_length(e->env, *keys, n));
+  return ENC_OK;
+}
+
+static int get_named(enc *e, napi_value obj, const char *name, napi_value *out, bool *has) {
+  TRY(e, napi_has_named_property(e->env, obj, name, has));
+  if (*has) TRY(e, napi_get_named_property(e->env, obj, name, out));
+  return ENC_OK;
+}
+
+static int put_error(enc *e, napi_value err) {
+  napi_value name, message, stack, cause, keys;
+  bool has_name, has_msg, has_stack, has_cause;
+  int rc;
+  if ((rc = get_named(e, err, "name", &name, &has_name))) return rc;
+  if ((rc = get_named(e, err, "message", &message, &has_msg))) return rc;
+  if ((rc = get_named(e, err, "stack", &stack, &has_stack))) return rc;
+  napi_value cause_key;
+  TRY(e, napi_create_string_utf8(e->env, "cause", 5, &cause_key));
+  TRY(e, napi_has_own_property(e->env, err, cause_key, &has_cause));
+  if (has_cause) TRY(e, napi_get_named_property(e->env, err, "cause", &cause));
+  uint32_t nkeys;
+  if ((rc = own_keys(e, err, &keys, &nkeys))) return rc;
+  /* stack and message are own but usually not enumerable; cause likewise. */
+  napi_valuetype t;
+  if (has_stack) {
+    TRY(e, napi_typeof(e->env, stack, &t));
+    has_stack = t == napi_string;
+  }
+  unsigned flags = (has_stack ? KNIT_ERR_STACK : 0) | (has_cause ? KNIT_ERR_CAUSE : 0) |
+                   (nkeys ? KNIT_ERR_PROPS : 0);
+  knit_put_error_head(e->w, flags);
+  napi_value s;
+  if (has_name) TRY(e, napi_coerce_to_string(e->env, name, &s));
+  else TRY(e, napi_create_string_utf8(e->env, "Error", 5, &s));
+  if ((rc = put_string(e, s))) return rc;
+  if (has_msg) TRY(e, napi_coerce_to_string(e->env, message, &s));
+  else TRY(e, napi_create_string_utf8(e->env, "", 0, &s));
+  if ((rc = put_string(e, s))) return rc;
+  if (has_stack && (rc = put_string(e, stack))) return rc;
+  if (has_cause && (rc = put_value(e, cause))) return rc;
+  if (nkeys && (rc = put_props(e, err, keys, nkeys))) return rc;
+  return ENC_OK;
+}
+
+static int put_typedarray(enc *e, napi_value v) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *data;
+  napi_value ab;
+  TRY(e, napi_get_typedarray_info(e->env, v, &type, &length, &data, &ab, &offset));
+  unsigned tag;
+  switch (type) {
+  case napi_int8_array: tag = KNIT_T_INT8; break;
+  case napi_uint8_array: tag = KNIT_T_UINT8; break;
+  case napi_uint8_clamped_array: tag = KNIT_T_UINT8C; break;
+  case napi_int16_array: tag = KNIT_T_INT16; break;
+  case napi_uint16_array: tag = KNIT_T_UINT16; break;
+  case napi_int32_array: tag = KNIT_T_INT32; break;
+  case napi_uint32_array: tag = KNIT_T_UINT32; break;
+  case napi_float32_array: tag = KNIT_T_FLOAT32; break;
+  case napi_float64_array: tag = KNIT_T_FLOAT64; break;
+  case napi_bigint64_array: tag = KNIT_T_BIGINT64; break;
+  case napi_biguint64_array: tag = KNIT_T_BIGUINT64; break;
+  default: return fail(e, ENC_TYPE, "%s", "this typed array kind cannot be sent");
+  }
+  if (tag == KNIT_T_UINT8) {
+    napi_value proto;
+    bool is_buffer = false;
+    TRY(e, napi_get_prototype(e->env, v, &proto));
+    napi_value bp = builtin(e, B_BUFFER_PROTO);
+    if (bp) TRY(e, napi_strict_equals(e->env, proto, bp, &is_buffer));
+    if (is_buffer) tag = KNIT_T_BUFFER;
+  }
+  knit_put_binary(e->w, tag, data, length * knit_tag_elem_size(tag));
+  return ENC_OK;
+}
+
+static int put_object(enc *e, napi_value v) {
+  bool flag;
+  int rc;
+  TRY(e, napi_is_array(e->env, v, &flag));
+  if (flag) {
+    uint32_t n;
+    TRY(e, napi_get_array_length(e->env, v, &n));
+    return put_list(e, KNIT_T_ARRAY, v, n);
+  }
+  TRY(e, napi_is_typedarray(e->env, v, &flag));
+  if (flag) return put_typedarray(e, v);
+  TRY(e, napi_is_arraybuffer(e->env, v, &flag));
+  if (flag) {
+    void *data;
+    size_t len;
+    TRY(e, napi_get_arraybuffer_info(e->env, v, &data, &len));
+    knit_put_binary(e->w, KNIT_T_ARRAYBUFFER, data, len);
+    return ENC_OK;
+  }
+  TRY(e, napi_is_dataview(e->env, v, &flag));
+  if (flag) {
+    void *data;
+    size_t len, off;
+    napi_value ab;
+    TRY(e, napi_get_dataview_info(e->env, v, &len, &data, &ab, &off));
+    knit_put_binary(e->w, KNIT_T_DATAVIEW, data, len);
+    return ENC_OK;
+  }
+  TRY(e, napi_is_date(e->env, v, &flag));
+  if (flag) {
+    double ms;
+    TRY(e, napi_get_date_value(e->env, v, &ms));
+    knit_put_f64(e->w, KNIT_T_DATE, ms);
+    return ENC_OK;
+  }
+  TRY(e, napi_is_error(e->env, v, &flag));
+  if (flag) return put_error(e, v);
+  TRY(e, napi_is_promise(e->env, v, &flag));
+  if (flag) return fail(e, ENC_TYPE, "%s", "a Promise nested in a payload cannot be sent (await it first)");
+  if ((rc = instance_of(e, v, B_MAP, &flag))) return rc;
+  if (flag) {
+    napi_value flat;
+    uint32_t n;
+    if ((rc = call_helper(e, B_MAP_ENTRIES, v, &flat))) return rc;
+    TRY(e, napi_get_array_length(e->env, flat, &n));
+    knit_put_container(e->w, KNIT_T_MAP, n / 2);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value item;
+      TRY(e, napi_get_element(e->env, flat, i, &item));
+      if ((rc = put_value(e, item))) return rc;
+    }
+    return ENC_OK;
+  }
+  if ((rc = instance_of(e, v, B_SET, &flag))) return rc;
+  if (flag) {
+    napi_value vals;
+    uint32_t n;
+    if ((rc = call_helper(e, B_SET_VALUES, v, &vals))) return rc;
+    TRY(e, napi_get_array_length(e->env, vals, &n));
+    return put_list(e, KNIT_T_SET, vals, n);
+  }
+  if ((rc = instance_of(e, v, B_ENVELOPE, &flag))) return rc;
+  if (flag) {
+    napi_value header, payload;
+    bool has, is_ab = false;
+    knit_put_tag(e->w, KNIT_T_ENVELOPE);
+    if ((rc = get_named(e, v, "header", &header, &has))) return rc;
+    if (!has) TRY(e, napi_get_undefined(e->env, &header));
+    if ((rc = put_value(e, header))) return rc;
+    if ((rc = get_named(e, v, "payload", &payload, &has))) return rc;
+    if (has) TRY(e, napi_is_arraybuffer(e->env, payload, &is_ab));
+    if (!is_ab) return fail(e, ENC_TYPE, "%s", "an Envelope's payload must be an ArrayBuffer");
+    return put_value(e, payload);
+  }
+  /* Plain objects only: prototype Object.prototype or null. */
+  napi_value proto, null;
+  bool plain = false;
+  TRY(e, napi_get_prototype(e->env, v, &proto));
+  TRY(e, napi_get_null(e->env, &null));
+  TRY(e, napi_strict_equals(e->env, proto, null, &plain));
+  if (!plain) TRY(e, napi_strict_equals(e->env, proto, builtin(e, B_OBJECT_PROTO), &plain));
+  if (!plain) {
+    napi_value ctor, name;
+    char buf[96] = "an object with a custom prototype";
+    bool has;
+    if (napi_get_named_property(e->env, v, "constructor", &ctor) == napi_ok &&
+        napi_typeof(e->env, ctor, &(napi_valuetype){0}) == napi_ok &&
+        get_named(e, ctor, "name", &name, &has) == ENC_OK && has) {
+      size_t len;
+      char cname[48];
+      if (napi_get_value_string_utf8(e->env, name, cname, sizeof cname, &len) == napi_ok && len)
+        snprintf(buf, sizeof buf, "an instance of class %s", cname);
+    }
+    return fail(e, ENC_TYPE, "%s cannot be sent (only plain objects, arrays, Map, Set and the listed built-ins)", buf);
+  }
+  napi_value keys;
+  uint32_t n;
+  if ((rc = own_keys(e, v, &keys, &n))) return rc;
+  return put_props(e, v, keys, n);
+}
+
+static int put_value(enc *e, napi_value v) {
+  napi_valuetype t;
+  TRY(e, napi_typeof(e->env, v, &t));
+  switch (t) {
+  case napi_undefined: knit_put_tag(e->w, KNIT_T_UNDEFINED); return ENC_OK;
+  case napi_null: knit_put_tag(e->w, KNIT_T_NULL); return ENC_OK;
+  case napi_boolean: {
+    bool b;
+    TRY(e, napi_get_value_bool(e->env, v, &b));
+    knit_put_tag(e->w, b ? KNIT_T_TRUE : KNIT_T_FALSE);
+    return ENC_OK;
+  }
+  case napi_number: {
+    double d;
+    TRY(e, napi_get_value_double(e->env, v, &d));
+    knit_put_number(e->w, d);
+    return ENC_OK;
+  }
+  case napi_string: return put_string(e, v);
+  case napi_bigint: {
+    size_t n = 0;
+    int sign = 0;
+    TRY(e, napi_get_value_bigint_words(e->env, v, &sign, &n, NULL));
+    uint64_t small[4], *words = n <= 4 ? small : malloc(n * 8);
+    if (!words) return fail(e, ENC_RANGE, "%s", "out of memory encoding a bigint");
+    napi_status st = napi_get_value_bigint_words(e->env, v, &sign, &n, words);
+    if (st == napi_ok) knit_put_bigint(e->w, sign, words, n);
+    if (words != small) free(words);
+    return st == napi_ok ? ENC_OK : ENC_JS;
+  }
+  case napi_symbol: {
+    napi_value key;
+    napi_valuetype kt;
+    int rc = call_helper(e, B_SYMBOL_KEY_FOR, v, &key);
+    if (rc) return rc;
+    TRY(e, napi_typeof(e->env, key, &kt));
+    if (kt != napi_string)
+      return fail(e, ENC_TYPE, "%s", "a local Symbol cannot be sent (only Symbol.for symbols)");
+    knit_put_tag(e->w, KNIT_T_SYMBOL);
+    return put_string(e, key);
+  }
+  case napi_function:
+    return fail(e, ENC_TYPE, "%s", "a function cannot be sent");
+  case napi_external:
+    return fail(e, ENC_TYPE, "%s", "an external value cannot be sent");
+  case napi_object: {
+    if (e->depth >= KNIT_MAX_DEPTH)
+      return fail(e, ENC_TYPE, "payload nests deeper than %s levels", "128");
+    for (unsigned i = 0; i < e->depth; i++) {
+      bool same;
+      TRY(e, napi_strict_equals(e->env, e->stack[i], v, &same));
+      if (same) return fail(e, ENC_TYPE, "%s", "a cyclic value cannot be sent");
+    }
+    e->stack[e->depth++] = v;
+    int rc = put_object(e, v);
+    e->depth--;
+    return rc;
+  }
+  }
+  return fail(e, ENC_TYPE, "%s", "this value cannot be sent");
+}
+
+int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
+  enc e = {.env = env, .ke = ke, .w = w};
+  knit_writer_reset(w);
+  int rc = put_value(&e, value);
+  if (rc == ENC_OK && w->err) {
+    char limit[48];
+    snprintf(limit, sizeof limit, "%zu", w->max);
+    rc = fail(&e, ENC_RANGE, "payload exceeds the limit of %s bytes (payload.maxPayloadBytes)", limit);
+  }
+  switch (rc) {
+  case ENC_OK: return 0;
+  case ENC_TYPE: napi_throw_type_error(env, "KNIT_UNSUPPORTED", e.msg); return -1;
+  case ENC_RANGE: napi_throw_range_error(env, "KNIT_TOO_LARGE", e.msg); return -1;
+  default: return -1; /* a JS exception is pending (e.g. a getter threw) */
+  }
+}
+
+void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_writer *w) {
+  if (knit__encode(env, ke, thrown, w) == 0) return;
+  /* The thrown value itself cannot travel: send an Error that says so. */
+  napi_value exc, msg, err;
+  napi_get_and_clear_last_exception(env, &exc);
+  if (napi_coerce_to_string(env, exc, &msg) != napi_ok)
+    napi_create_string_utf8(env, "unsendable thrown value", NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &err);
+  if (knit__encode(env, ke, err, w) != 0) {
+    napi_get_and_clear_last_exception(env, &exc);
+    knit_writer_reset(w);
+    knit_put_error_head(w, 0);
+    knit_put_str8(w, "Error", 5);
+    knit_put_str8(w, "unsendable thrown value", 23);
+  }
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+typedef struct dec {
+  napi_env env;
+  knit_env *ke;
+  knit_reader r;
+  unsigned depth;
+} dec;
+
+#define DTRY(call)                                                             \
+  do {                                                                         \
+    if ((call) != napi_ok) return NULL;                                        \
+  } while (0)
+
+static napi_value bad(dec *d) {
+  napi_throw_error(d->env, "KNIT_CORRUPT", "malformed payload in shared memory");
+  return NULL;
+}
+
+static napi_value get_value(dec *d);
+
+static napi_value make_string(dec *d, const knit_item *it) {
+  napi_value s;
+  if (it->tag == KNIT_T_STR8) DTRY(napi_create_string_utf8(d->env, it->data, it->len, &s));
+  else {
+    /* The units may be unaligned in the payload: copy them out. */
+    size_t n = it->count;
+    uint16_t small[256], *u = n <= 256 ? small : malloc(n * 2);
+    if (!u) return bad(d);
+    memcpy(u, it->data, n * 2);
+    napi_status st = napi_create_string_utf16(d->env, (const char16_t *)u, n, &s);
+    if (u != small) free(u);
+    DTRY(st);
+  }
+  return s;
+}
+
+static napi_value get_string(dec *d) {
+  knit_item it;
+  if (knit_read(&d->r, &it) || (it.tag != KNIT_T_STR8 && it.tag != KNIT_T_STR16)) return bad(d);
+  return make_string(d, &it);
+}
+
+static napi_value call_builtin(dec *d, enum knit_builtin b, napi_value arg) {
+  napi_value fn, undef, out;
+  DTRY(napi_get_reference_value(d->env, d->ke->builtins[b], &fn));
+  DTRY(napi_get_undefined(d->env, &undef));
+  DTRY(napi_call_function(d->env, undef, fn, 1, &arg, &out));
+  return out;
+}
+
+static napi_value make_error(dec *d, unsigned flags) {
+  napi_value name = get_string(d), message = name ? get_string(d) : NULL;
+  if (!message) return NULL;
+  napi_value errors, ctor, err;
+  bool has = false;
+  DTRY(napi_get_reference_value(d->env, d->ke->builtins[B_ERRORS], &errors));
+  DTRY(napi_has_property(d->env, errors, name, &has));
+  if (has) {
+    DTRY(napi_get_property(d->env, errors, name, &ctor));
+    DTRY(napi_new_instance(d->env, ctor, 1, &message, &err));
+  } else {
+    DTRY(napi_create_error(d->env, NULL, message, &err));
+    DTRY(napi_set_named_property(d->env, err, "name", name));
+  }
+  if (flags & KNIT_ERR_STACK) {
+    napi_value stack = get_string(d);
+    if (!stack) return NULL;
+    DTRY(napi_set_named_property(d->env, err, "stack", stack));
+  }
+  if (flags & KNIT_ERR_CAUSE) {
+    napi_value cause = get_value(d);
+    if (!cause) return NULL;
+    napi_property_descriptor pd = {.utf8name = "cause", .value = cause,
+                                   .attributes = napi_writable | napi_configurable};
+    DTRY(napi_define_properties(d->env, err, 1, &pd));
+  }
+  if (flags & KNIT_ERR_PROPS) {
+    knit_item it;
+    if (knit_read(&d->r, &it) || it.tag != KNIT_T_OBJECT) return bad(d);
+    for (uint32_t i = 0; i < it.count; i++) {
+      napi_value k = get_string(d), v = k ? get_value(d) : NULL;
+      if (!v) return NULL;
+      DTRY(napi_set_property(d->env, err, k, v));
+    }
+  }
+  return err;
+}
+
+static napi_value make_binary(dec *d, const knit_item *it) {
+  napi_value ab, out;
+  void *mem;
+  if (it->tag == KNIT_T_BUFFER) {
+    DTRY(napi_create_buffer_copy(d->env, it->len, it->data, &mem, &out));
+    return out;
+  }
+  DTRY(napi_create_arraybuffer(d->env, it->len, &mem, &ab));
+  if (it->len) memcpy(mem, it->data, it->len);
+  napi_typedarray_type type;
+  switch (it->tag) {
+  case KNIT_T_ARRAYBUFFER: return ab;
+  case KNIT_T_DATAVIEW:
+    DTRY(napi_create_dataview(d->env, it->len, ab, 0, &out));
+    return out;
+  case KNIT_T_INT8: type = napi_int8_array; break;
+  case KNIT_T_UINT8: type = napi_uint8_array; break;
+  case KNIT_T_UINT8C: type = napi_uint8_clamped_array; break;
+  case KNIT_T_INT16: type = napi_int16_array; break;
+  case KNIT_T_UINT16: type = napi_uint16_array; break;
+  case KNIT_T_INT32: type = napi_int32_array; break;
+  case KNIT_T_UINT32: type = napi_uint32_array; break;
+  case KNIT_T_FLOAT32: type = napi_float32_array; break;
+  case KNIT_T_FLOAT64: type = napi_float64_array; break;
+  case KNIT_T_BIGINT64: type = napi_bigint64_array; break;
+  case KNIT_T_BIGUINT64: type = napi_biguint64_array; break;
+  default: return bad(d);
+  }
+  DTRY(napi_create_typedarray(d->env, type, it->count, ab, 0, &out));
+  return out;
+}
+
+static napi_value get_value(dec *d) {
+  knit_item it;
+  napi_value v;
+  if (knit_read(&d->r, &it)) return bad(d);
+  switch (it.tag) {
+  case KNIT_T_UNDEFINED: DTRY(napi_get_undefined(d->env, &v)); return v;
+  case KNIT_T_NULL: DTRY(napi_get_null(d->env, &v)); return v;
+  case KNIT_T_FALSE: case KNIT_T_TRUE:
+    DTRY(napi_get_boolean(d->env, it.tag == KNIT_T_TRUE, &v));
+    return v;
+  case KNIT_T_F64: case KNIT_T_I32: DTRY(napi_create_double(d->env, it.num, &v)); return v;
+  case KNIT_T_DATE: DTRY(napi_create_date(d->env, it.num, &v)); return v;
+  case KNIT_T_BIGINT: {
+    uint64_t small[4], *words = it.count <= 4 ? small : malloc((size_t)it.count * 8);
+    if (!words) return bad(d);
+    if (it.count) memcpy(words, it.data, it.len);
+    napi_status st = napi_create_bigint_words(d->env, it.sign, it.count, words, &v);
+    if (words != small) free(words);
+    DTRY(st);
+    return v;
+  }
+  case KNIT_T_STR8: case KNIT_T_STR16: return make_string(d, &it);
+  case KNIT_T_SYMBOL: {
+    napi_value key = get_string(d);
+    return key ? call_builtin(d, B_SYMBOL_FOR, key) : NULL;
+  }
+  default: break;
+  }
+  if (knit_tag_elem_size(it.tag)) return make_binary(d, &it);
+  if (++d->depth > KNIT_MAX_DEPTH) return bad(d);
+  napi_value out = NULL;
+  switch (it.tag) {
+  case KNIT_T_ERROR: out = make_error(d, it.flags); break;
+  case KNIT_T_ARRAY: case KNIT_T_SET: case KNIT_T_MAP: {
+    uint32_t n = it.tag == KNIT_T_MAP ? it.count * 2 : it.count;
+    if (it.tag == KNIT_T_MAP && it.count > UINT32_MAX / 2) return bad(d);
+    DTRY(napi_create_array_with_length(d->env, n, &out));
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value item = get_value(d);
+      if (!item) return NULL;
+      DTRY(napi_set_element(d->env, out, i, item));
+    }
+    if (it.tag == KNIT_T_MAP) out = call_builtin(d, B_MAP_FROM, out);
+    else if (it.tag == KNIT_T_SET) out = call_builtin(d, B_SET_FROM, out);
+    break;
+  }
+  case KNIT_T_OBJECT:
+    DTRY(napi_create_object(d->env, &out));
+    for (uint32_t i = 0; i < it.count; i++) {
+      napi_value k = get_string(d), item = k ? get_value(d) : NULL;
+      if (!item) return NULL;
+      DTRY(napi_set_property(d->env, out, k, item));
+    }
+    break;
+  case KNIT_T_ENVELOPE: {
+    napi_value args[2], ctor;
+    if (!(args[0] = get_value(d)) || !(args[1] = get_value(d))) return NULL;
+    DTRY(napi_get_reference_value(d->env, d->ke->builtins[B_ENVELOPE], &ctor));
+    DTRY(napi_new_instance(d->env, ctor, 2, args, &out));
+    break;
+  }
+  default: return bad(d);
+  }
+  d->depth--;
+  return out;
+}
+
+napi_value knit__decode(napi_env env, knit_env *ke, const uint8_t *data, size_t len) {
+  dec d = {.env = env, .ke = ke};
+  knit_reader_init(&d.r, data, len);
+  napi_value v = get_value(&d);
+  if (v && !knit_reader_done(&d.r)) return bad(&d);
+  return v;
+}

@@ -1,0 +1,575 @@
+/* Lanes and pools as JS sees them. Lanes live in a process-wide registry so
+ * a worker thread can attach to the lane its host created by number. A lane
+ * is freed when both sides have let go of it: the host (laneClose) and the
+ * worker (its env cleanup hook), or the host alone after the worker exited. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/atomic.h"
+#include "common.h"
+
+#define MAX_LANES 4096
+#define MAX_POOL_LANES 256
+
+typedef struct host_pool host_pool;
+
+typedef struct lane_ref {
+  knit_lane *lane;
+  uint32_t id;
+  uint32_t refs;    /* host + attached worker; guarded by g_mu */
+  uint32_t closing; /* set by the host: the worker should stop */
+  host_pool *pool;  /* host side only; the worker must not touch it */
+  size_t payload_max;
+  /* worker side */
+  knit_watcher *watcher;
+  napi_threadsafe_function tsfn;
+  napi_env worker_env;
+  knit_msg msgs[KNIT_SLOTS];
+} lane_ref;
+
+struct host_pool {
+  knit_signal *doorbell;
+  knit_watcher *watcher;
+  napi_threadsafe_function tsfn;
+  knit_limits limits;
+  pthread_mutex_t mu; /* guards lanes against the watcher thread */
+  lane_ref *lanes[MAX_POOL_LANES];
+  unsigned nlanes;
+  bool closed;
+  knit_msg msgs[KNIT_SLOTS];
+};
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static lane_ref *g_lanes[MAX_LANES];
+
+/* ---- argument helpers ---------------------------------------------------- */
+
+static void *get_ptr(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) {
+    napi_throw_type_error(env, "KNIT_INTERNAL", "expected a knitting handle");
+    return NULL;
+  }
+  return p;
+}
+
+#define ARGS(n)                                                                \
+  size_t argc = (n);                                                           \
+  napi_value argv[(n) ? (n) : 1];                                              \
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
+
+static napi_value num(napi_env env, double d) {
+  napi_value v;
+  NAPI_CALL(env, napi_create_double(env, d, &v));
+  return v;
+}
+
+static int32_t get_i32(napi_env env, napi_value v) {
+  int32_t i = 0;
+  napi_get_value_int32(env, v, &i);
+  return i;
+}
+
+static double get_f64(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *what) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(-err));
+  napi_throw_error(env, "KNIT_RUNTIME", msg);
+  return NULL;
+}
+
+/* ---- lane lifetime --------------------------------------------------------- */
+
+/* Both the worker's cleanup and the host's last release may get here. */
+static void stop_worker_watcher(lane_ref *lr) {
+  pthread_mutex_lock(&g_mu);
+  knit_watcher *w = lr->watcher;
+  lr->watcher = NULL;
+  pthread_mutex_unlock(&g_mu);
+  knit_watcher_stop(w);
+}
+
+/* Drops one reference; the last one frees the lane. */
+static void lane_release(lane_ref *lr) {
+  pthread_mutex_lock(&g_mu);
+  bool last = --lr->refs == 0;
+  if (last) g_lanes[lr->id] = NULL;
+  pthread_mutex_unlock(&g_mu);
+  if (!last) return;
+  stop_worker_watcher(lr);
+  knit_lane_destroy(lr->lane);
+  free(lr);
+}
+
+static bool pool_ready(void *arg) {
+  host_pool *p = arg;
+  bool any = false;
+  pthread_mutex_lock(&p->mu);
+  for (unsigned i = 0; i < p->nlanes && !any; i++) any = knit_mailbox_pending(p->lanes[i]->lane->responses);
+  pthread_mutex_unlock(&p->mu);
+  return any;
+}
+
+static void tsfn_notify(void *arg) {
+  napi_call_threadsafe_function(*(napi_threadsafe_function *)arg, NULL, napi_tsfn_nonblocking);
+}
+
+/* The TSFN delivers a wake to the loop: unref (the armer refs) and call JS. */
+static void wake_call_js(napi_env env, napi_value js_cb, void *context, void *data) {
+  if (!env) return;
+  napi_threadsafe_function *tsfn = context;
+  napi_unref_threadsafe_function(env, *tsfn);
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  napi_call_function(env, undef, js_cb, 0, NULL, NULL);
+}
+
+static int make_tsfn(napi_env env, napi_value fn, napi_threadsafe_function *out) {
+  napi_value name;
+  NAPI_CALL_INT(env, napi_create_string_utf8(env, "knit-wake", NAPI_AUTO_LENGTH, &name));
+  NAPI_CALL_INT(env, napi_create_threadsafe_function(env, fn, NULL, name, 0, 1, NULL, NULL,
+                                                     out, wake_call_js, out));
+  NAPI_CALL_INT(env, napi_unref_threadsafe_function(env, *out));
+  return 0;
+}
+
+/* ---- host: pools ----------------------------------------------------------- */
+
+static void pool_close(host_pool *p) {
+  if (p->closed) return;
+  p->closed = true;
+  knit_watcher_stop(p->watcher);
+  p->watcher = NULL;
+  if (p->tsfn) napi_release_threadsafe_function(p->tsfn, napi_tsfn_abort);
+  pthread_mutex_lock(&p->mu);
+  unsigned n = p->nlanes;
+  lane_ref *lanes[MAX_POOL_LANES];
+  memcpy(lanes, p->lanes, n * sizeof lanes[0]);
+  p->nlanes = 0;
+  pthread_mutex_unlock(&p->mu);
+  for (unsigned i = 0; i < n; i++) {
+    knit_store_seq(&lanes[i]->closing, 1);
+    knit_signal_wake(lanes[i]->lane->worker_signal);
+    lane_release(lanes[i]);
+  }
+}
+
+static void pool_finalize(napi_env env, void *data, void *hint) {
+  host_pool *p = data;
+  pool_close(p);
+  knit_signal_destroy(p->doorbell);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
+/* poolCreate(arenaInitial, arenaMax, payloadMax, onWake) -> pool */
+static napi_value pool_create(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  host_pool *p = calloc(1, sizeof *p);
+  if (!p) return throw_errno(env, -ENOMEM, "poolCreate");
+  p->limits.arena_initial = (size_t)get_f64(env, argv[0]);
+  p->limits.arena_max = (size_t)get_f64(env, argv[1]);
+  p->limits.payload_max = (size_t)get_f64(env, argv[2]);
+  pthread_mutex_init(&p->mu, NULL);
+  int rc = knit_limits_check(&p->limits);
+  if (!rc) rc = knit_signal_create(&p->doorbell);
+  if (rc) {
+    free(p);
+    return throw_errno(env, rc, "poolCreate");
+  }
+  if (make_tsfn(env, argv[3], &p->tsfn)) return NULL;
+  rc = knit_watcher_start(p->doorbell, pool_ready, p, tsfn_notify, &p->tsfn, &p->watcher);
+  if (rc) return throw_errno(env, rc, "poolCreate: watcher thread");
+  napi_value out;
+  NAPI_CALL(env, napi_create_external(env, p, pool_finalize, NULL, &out));
+  return out;
+}
+
+static napi_value pool_close_js(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (p) pool_close(p);
+  return NULL;
+}
+
+/* laneOpen(pool) -> lane id; the lane is reachable as pool lane `index`. */
+static napi_value lane_open(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  if (p->nlanes == MAX_POOL_LANES) return throw_errno(env, -EMFILE, "laneOpen");
+  lane_ref *lr = calloc(1, sizeof *lr);
+  if (!lr) return throw_errno(env, -ENOMEM, "laneOpen");
+  int rc = knit_lane_create(&p->limits, p->doorbell, &lr->lane);
+  if (rc) {
+    free(lr);
+    return throw_errno(env, rc, "laneOpen");
+  }
+  lr->pool = p;
+  lr->payload_max = p->limits.payload_max;
+  lr->refs = 1;
+  pthread_mutex_lock(&g_mu);
+  uint32_t id = 0;
+  while (id < MAX_LANES && g_lanes[id]) id++;
+  if (id < MAX_LANES) g_lanes[id] = lr;
+  pthread_mutex_unlock(&g_mu);
+  if (id == MAX_LANES) {
+    knit_lane_destroy(lr->lane);
+    free(lr);
+    return throw_errno(env, -EMFILE, "laneOpen: too many lanes in this process");
+  }
+  lr->id = id;
+  pthread_mutex_lock(&p->mu);
+  p->lanes[p->nlanes++] = lr;
+  pthread_mutex_unlock(&p->mu);
+  napi_value out;
+  NAPI_CALL(env, napi_create_external(env, lr, NULL, NULL, &out));
+  return out;
+}
+
+static napi_value lane_id(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  return lr ? num(env, lr->id) : NULL;
+}
+
+/* laneStop(lane): asks the worker serving the lane to leave its loop. */
+static napi_value lane_stop(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  knit_store_seq(&lr->closing, 1);
+  knit_signal_wake(lr->lane->worker_signal);
+  return NULL;
+}
+
+/* laneClose(pool, lane): the host lets go of the lane. It must be the last
+ * use of the handle; the lane is freed once the worker has let go too. */
+static napi_value lane_close(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  host_pool *p = get_ptr(env, argv[0]);
+  lane_ref *lr = p ? get_ptr(env, argv[1]) : NULL;
+  if (!lr) return NULL;
+  bool found = false;
+  pthread_mutex_lock(&p->mu);
+  for (unsigned i = 0; i < p->nlanes; i++) {
+    if (p->lanes[i] == lr) {
+      p->lanes[i] = p->lanes[--p->nlanes];
+      found = true;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  if (!found) return NULL;
+  knit_store_seq(&lr->closing, 1);
+  knit_signal_wake(lr->lane->worker_signal);
+  lane_release(lr);
+  return NULL;
+}
+
+/* laneDetach(lane): the worker is gone (it exited or was terminated without
+ * running its cleanup): drop its reference on its behalf. */
+static napi_value lane_detach(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  pthread_mutex_lock(&g_mu);
+  bool attached = lr->worker_env != NULL;
+  lr->worker_env = NULL;
+  pthread_mutex_unlock(&g_mu);
+  if (attached) lane_release(lr);
+  return NULL;
+}
+
+/* submit(lane, task, call, value) -> 0 when staged, -1 when the lane is full
+ * (retry after responses arrive). Throws TypeError/RangeError for payloads
+ * that cannot be sent. */
+static napi_value submit(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  knit_env *ke = knit__env(env);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  knit_mailbox *mb = lr->lane->requests;
+  ke->writer.max = lr->payload_max;
+  if (knit__encode(env, ke, argv[3], &ke->writer)) return NULL;
+  uint8_t *buf;
+  int slot = knit_mailbox_reserve(mb, ke->writer.len, &buf);
+  if (slot == -EAGAIN) return num(env, -1);
+  if (slot < 0) {
+    napi_throw_range_error(env, "KNIT_TOO_LARGE", "payload does not fit the arena (payload.payloadMaxByteLength)");
+    return NULL;
+  }
+  memcpy(buf, ke->writer.buf, ke->writer.len);
+  knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[1]),
+                     (uint32_t)get_i32(env, argv[2]), KNIT_OK, ke->writer.len, knit_now_ns());
+  return num(env, 0);
+}
+
+static napi_value flush_requests(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  return lr ? num(env, knit_mailbox_publish(lr->lane->requests)) : NULL;
+}
+
+/* Decodes a taken batch into @out as flat records of @width fields:
+ * [a, b, status, value] with a/b chosen by the caller. Acks the batch. */
+static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs, napi_value out,
+                 uint32_t *at, bool with_task) {
+  unsigned n = knit_mailbox_take(mb, msgs);
+  for (unsigned i = 0; i < n; i++) {
+    knit_msg *m = &msgs[i];
+    napi_value value = NULL, v;
+    uint32_t status = m->status;
+    if (status != KNIT_CORRUPT) {
+      value = knit__decode(env, ke, m->data, m->len);
+      if (!value) {
+        /* Malformed bytes: hand the caller the error instead of a value. */
+        status = KNIT_CORRUPT;
+        napi_get_and_clear_last_exception(env, &value);
+      }
+    } else {
+      napi_value msg;
+      NAPI_CALL_INT(env, napi_create_string_utf8(env, "corrupt slot header in shared memory",
+                                                 NAPI_AUTO_LENGTH, &msg));
+      NAPI_CALL_INT(env, napi_create_error(env, NULL, msg, &value));
+    }
+    if (with_task) {
+      NAPI_CALL_INT(env, napi_create_uint32(env, m->task, &v));
+      NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
+    }
+    NAPI_CALL_INT(env, napi_create_uint32(env, m->call, &v));
+    NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
+    NAPI_CALL_INT(env, napi_create_uint32(env, status, &v));
+    NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
+    NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, value));
+  }
+  knit_mailbox_ack(mb);
+  return (int)n;
+}
+
+/* poll(pool, out) -> responses taken from every lane, as [call, status,
+ * value] triples in @out. */
+static napi_value poll_pool(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  knit_env *ke = knit__env(env);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  uint32_t at = 0;
+  int total = 0;
+  for (unsigned i = 0; i < p->nlanes; i++) {
+    knit_mailbox *mb = p->lanes[i]->lane->responses;
+    if (!knit_mailbox_pending(mb)) continue;
+    int n = drain(env, ke, mb, p->msgs, argv[1], &at, false);
+    if (n < 0) return NULL;
+    total += n;
+  }
+  return num(env, total);
+}
+
+/* arm(pool): the next response wakes onWake through the loop, and keeps the
+ * loop alive until then. disarm(pool) undoes it. */
+static napi_value arm(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  NAPI_CALL(env, napi_ref_threadsafe_function(env, p->tsfn));
+  knit_watcher_arm(p->watcher);
+  return NULL;
+}
+
+static napi_value disarm(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  knit_watcher_disarm(p->watcher);
+  NAPI_CALL(env, napi_unref_threadsafe_function(env, p->tsfn));
+  return NULL;
+}
+
+/* ---- worker side ----------------------------------------------------------- */
+
+static void worker_cleanup(void *arg) {
+  lane_ref *lr = arg;
+  /* The loop is going away: no more TSFN calls may target it. */
+  stop_worker_watcher(lr);
+  pthread_mutex_lock(&g_mu);
+  bool attached = lr->worker_env != NULL;
+  lr->worker_env = NULL;
+  pthread_mutex_unlock(&g_mu);
+  if (attached) lane_release(lr);
+}
+
+/* attach(id) -> lane, for the worker thread serving it. */
+static napi_value attach(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint32_t id = (uint32_t)get_i32(env, argv[0]);
+  pthread_mutex_lock(&g_mu);
+  lane_ref *lr = id < MAX_LANES ? g_lanes[id] : NULL;
+  if (lr && !lr->worker_env) {
+    lr->refs++;
+    lr->worker_env = env;
+  } else {
+    lr = NULL;
+  }
+  pthread_mutex_unlock(&g_mu);
+  if (!lr) return throw_errno(env, -ENOENT, "attach: no such lane, or already attached");
+  NAPI_CALL(env, napi_add_env_cleanup_hook(env, worker_cleanup, lr));
+  napi_value out;
+  NAPI_CALL(env, napi_create_external(env, lr, NULL, NULL, &out));
+  return out;
+}
+
+/* take(lane, out) -> requests as [task, call, status, value] records. */
+static napi_value take(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  uint32_t at = 0;
+  int n = drain(env, knit__env(env), lr->lane->requests, lr->msgs, argv[1], &at, true);
+  return n < 0 ? NULL : num(env, n);
+}
+
+/* respond(lane, call, status, value) -> 0 staged, -1 full. Throws if the
+ * value cannot be sent (the caller then responds with that error). */
+static napi_value respond(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  knit_env *ke = knit__env(env);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  uint32_t status = (uint32_t)get_i32(env, argv[2]);
+  ke->writer.max = lr->payload_max;
+  if (status == KNIT_THROWN) knit__encode_thrown(env, ke, argv[3], &ke->writer);
+  else if (knit__encode(env, ke, argv[3], &ke->writer)) return NULL;
+  uint8_t *buf;
+  knit_mailbox *mb = lr->lane->responses;
+  int slot = knit_mailbox_reserve(mb, ke->writer.len, &buf);
+  if (slot == -EAGAIN) return num(env, -1);
+  if (slot < 0) {
+    napi_throw_range_error(env, "KNIT_TOO_LARGE", "result does not fit the arena (payload.payloadMaxByteLength)");
+    return NULL;
+  }
+  memcpy(buf, ke->writer.buf, ke->writer.len);
+  knit_mailbox_stage(mb, (unsigned)slot, 0, (uint32_t)get_i32(env, argv[1]), status,
+                     ke->writer.len, knit_now_ns());
+  return num(env, 0);
+}
+
+static napi_value flush_responses(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  return lr ? num(env, knit_mailbox_publish(lr->lane->responses)) : NULL;
+}
+
+static bool work_or_closing(void *arg) {
+  lane_ref *lr = arg;
+  return knit_load_seq(&lr->closing) || knit_mailbox_pending(lr->lane->requests);
+}
+
+typedef struct idle_ctx {
+  napi_env env;
+  napi_value fn;
+} idle_ctx;
+
+static void run_idle(void *arg) {
+  idle_ctx *c = arg;
+  napi_value undef;
+  napi_get_undefined(c->env, &undef);
+  napi_call_function(c->env, undef, c->fn, 0, NULL, NULL);
+}
+
+/* wait(lane, spinUs, parkMs, idle) -> 1 work, 0 nothing yet, -1 closing.
+ * Blocks this thread: spin, then idle() (GC), then park. */
+static napi_value wait_work(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  napi_valuetype t;
+  NAPI_CALL(env, napi_typeof(env, argv[3], &t));
+  idle_ctx ctx = {env, argv[3]};
+  knit_wait_opts o = {
+      .spin_ns = (uint64_t)(get_f64(env, argv[1]) * 1000.0),
+      .park_ns = (uint64_t)(get_f64(env, argv[2]) * 1e6),
+      .idle = t == napi_function ? run_idle : NULL,
+      .idle_arg = &ctx,
+  };
+  int got = knit_wait(lr->lane->worker_signal, work_or_closing, lr, &o);
+  if (knit_load_seq(&lr->closing)) return num(env, -1);
+  return num(env, got);
+}
+
+/* watch(lane, onWake): a watcher thread for when the worker's loop must stay
+ * free (async tasks in flight). watchArm/watchDisarm as for pools. */
+static napi_value watch(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr || lr->watcher) return NULL;
+  if (make_tsfn(env, argv[1], &lr->tsfn)) return NULL;
+  knit_watcher *w;
+  int rc = knit_watcher_start(lr->lane->worker_signal, work_or_closing, lr, tsfn_notify,
+                              &lr->tsfn, &w);
+  if (rc) return throw_errno(env, rc, "watch");
+  pthread_mutex_lock(&g_mu);
+  lr->watcher = w;
+  pthread_mutex_unlock(&g_mu);
+  return NULL;
+}
+
+static napi_value watch_arm(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr || !lr->watcher) return NULL;
+  NAPI_CALL(env, napi_ref_threadsafe_function(env, lr->tsfn));
+  knit_watcher_arm(lr->watcher);
+  return NULL;
+}
+
+static napi_value watch_disarm(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr || !lr->watcher) return NULL;
+  knit_watcher_disarm(lr->watcher);
+  NAPI_CALL(env, napi_unref_threadsafe_function(env, lr->tsfn));
+  return NULL;
+}
+
+static napi_value now_ms(napi_env env, napi_callback_info info) {
+  return num(env, (double)knit_now_ns() / 1e6);
+}
+
+napi_value knit__lane_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+      FN("now", now_ms),
+      FN("poolCreate", pool_create),
+      FN("poolClose", pool_close_js),
+      FN("laneOpen", lane_open),
+      FN("laneId", lane_id),
+      FN("laneStop", lane_stop),
+      FN("laneClose", lane_close),
+      FN("laneDetach", lane_detach),
+      FN("submit", submit),
+      FN("flushRequests", flush_requests),
+      FN("poll", poll_pool),
+      FN("arm", arm),
+      FN("disarm", disarm),
+      FN("attach", attach),
+      FN("take", take),
+      FN("respond", respond),
+      FN("flushResponses", flush_responses),
+      FN("wait", wait_work),
+      FN("watch", watch),
+      FN("watchArm", watch_arm),
+      FN("watchDisarm", watch_disarm),
+#undef FN
+  };
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
