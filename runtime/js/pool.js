@@ -12,6 +12,7 @@ import { callerSite, describeSite } from "./site.js";
 import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
 import { TABLE, isMain, WORKER_FLAG } from "./env.js";
 
+const STOP_GRACE_MS = 1000;
 const OK = 0;
 const THROWN = 1;
 const FULL = -1;
@@ -42,6 +43,38 @@ function specOf(name, value, poolSite) {
 
 // ---- the pool -------------------------------------------------------------------
 
+// A FIFO with O(1) shift.
+class Deque {
+  constructor() {
+    this.items = [];
+    this.head = 0;
+  }
+  get length() {
+    return this.items.length - this.head;
+  }
+  push(x) {
+    this.items.push(x);
+  }
+  peek() {
+    return this.items[this.head];
+  }
+  shift() {
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  drain() {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
+
 class Lane {
   constructor(pool, index) {
     this.pool = pool;
@@ -63,7 +96,7 @@ class Pool {
     this.specs = specs;
     this.entry = entry;
     this.calls = new Map(); // call id -> record, until its response arrives
-    this.queue = []; // records waiting for room in a lane
+    this.queue = new Deque(); // records waiting for room in a lane
     this.nextCall = 1;
     this.workerInflight = 0;
     this.pendingCount = 0; // unsettled calls, queued or running
@@ -166,6 +199,10 @@ class Pool {
   }
 
   dispatch(rec) {
+    if (this.queue.length) {
+      this.queue.push(rec); // keep FIFO order behind earlier calls
+      return;
+    }
     const lane = this.pick();
     if (lane === this.inline && lane) return lane.run(rec);
     if (!lane || !this.submit(lane, rec)) this.queue.push(rec);
@@ -213,7 +250,7 @@ class Pool {
 
   drainQueue() {
     while (this.queue.length) {
-      const rec = this.queue[0];
+      const rec = this.queue.peek();
       if (rec.settled) {
         this.queue.shift();
         continue;
@@ -337,8 +374,7 @@ class Pool {
   // -- faults
 
   onWorkerExit(lane, code) {
-    // The thread is gone: drop its reference and ours (the handle's last use).
-    knit.laneDetach(lane.handle);
+    // Our last use of the handle; the worker's own teardown drops its part.
     knit.laneClose(this.handle, lane.handle);
     const stopping = lane.closed;
     lane.closed = true;
@@ -364,7 +400,7 @@ class Pool {
       this.broken = knitError(`a worker failed to start: ${cause?.message ?? `exit code ${code}`}`, { cause });
       this.lanes.splice(at, 1);
       if (this.lanes.length === 0 && !this.inline) {
-        for (const rec of this.queue.splice(0)) this.settle(rec, false, this.broken);
+        for (const rec of this.queue.drain()) this.settle(rec, false, this.broken);
       }
       return;
     }
@@ -389,7 +425,7 @@ class Pool {
         await Promise.race([new Promise((r) => this.drainWaiters.push(r)), new Promise((r) => setTimeout(r, delayMs))]);
       }
       const err = knitError("the pool was shut down before this call finished");
-      for (const rec of this.queue.splice(0)) this.settle(rec, false, err);
+      for (const rec of this.queue.drain()) this.settle(rec, false, err);
       for (const rec of [...this.calls.values()]) this.settle(rec, false, err);
       this.calls.clear();
       this.workerInflight = 0;
@@ -400,8 +436,10 @@ class Pool {
         lane.closed = true;
         const exited = new Promise((resolve) => (lane.exited = resolve));
         knit.laneStop(lane.handle);
-        lane.worker.terminate().catch(() => {});
-        return exited;
+        // Let it leave its loop and end by itself, so its runtime tears it
+        // down cleanly; terminate only a worker stuck in a task.
+        const force = setTimeout(() => lane.worker.terminate().catch(() => {}), STOP_GRACE_MS);
+        return exited.then(() => clearTimeout(force));
       });
       this.lanes = [];
       await Promise.all(exits);

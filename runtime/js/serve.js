@@ -104,6 +104,7 @@ export async function serveWorker(tasks, config = workerConfig) {
 
   function runBatch() {
     const n = knit.take(lane, inbox);
+    if (n === CLOSING) return CLOSING;
     for (let i = 0; i < n * 4; i += 4) {
       const task = inbox[i];
       const call = inbox[i + 1];
@@ -160,7 +161,9 @@ export async function serveWorker(tasks, config = workerConfig) {
   parentPort?.postMessage("ready");
 
   for (;;) {
-    if (runBatch()) {
+    const taken = runBatch();
+    if (taken === CLOSING) break;
+    if (taken) {
       flush();
       if (asyncInflight) {
         // Let promise-only tasks finish before deciding how to wait.

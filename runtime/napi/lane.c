@@ -1,7 +1,12 @@
 /* Lanes and pools as JS sees them. Lanes live in a process-wide registry so
- * a worker thread can attach to the lane its host created by number. A lane
- * is freed when both sides have let go of it: the host (laneClose) and the
- * worker (its env cleanup hook), or the host alone after the worker exited. */
+ * a worker thread can attach to the lane its host created by number.
+ *
+ * Lifetimes are reference counts, because a runtime may report a worker's
+ * exit while its thread still runs JS (deno does): a lane is freed only when
+ * the host (laneClose) and the worker (its env cleanup hook) have both let
+ * go, and a pool only when its JS handle and every lane have. A worker whose
+ * cleanup never runs (deno, terminated mid-task) keeps its lane: a bounded
+ * leak, preferred to a use after free. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@ typedef struct host_pool host_pool;
 typedef struct lane_ref {
   knit_lane *lane;
   uint32_t id;
+  uint64_t gen;     /* tells a reused id apart from the lane that held it */
   uint32_t refs;    /* host + attached worker; guarded by g_mu */
   uint32_t closing; /* set by the host: the worker should stop */
   host_pool *pool;  /* host side only; the worker must not touch it */
@@ -31,6 +37,7 @@ typedef struct lane_ref {
 } lane_ref;
 
 struct host_pool {
+  uint32_t refs;      /* the JS handle + one per lane; guarded by g_mu */
   knit_signal *doorbell;
   knit_watcher *watcher;
   napi_threadsafe_function tsfn;
@@ -44,6 +51,10 @@ struct host_pool {
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static lane_ref *g_lanes[MAX_LANES];
+static uint64_t g_gen;
+
+#define LANE_ID_BITS 12
+_Static_assert(MAX_LANES == 1u << LANE_ID_BITS, "ids fit the key");
 
 /* ---- argument helpers ---------------------------------------------------- */
 
@@ -97,6 +108,16 @@ static void stop_worker_watcher(lane_ref *lr) {
   knit_watcher_stop(w);
 }
 
+static void pool_unref(host_pool *p) {
+  pthread_mutex_lock(&g_mu);
+  bool last = --p->refs == 0;
+  pthread_mutex_unlock(&g_mu);
+  if (!last) return;
+  knit_signal_destroy(p->doorbell);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
 /* Drops one reference; the last one frees the lane. */
 static void lane_release(lane_ref *lr) {
   pthread_mutex_lock(&g_mu);
@@ -106,7 +127,9 @@ static void lane_release(lane_ref *lr) {
   if (!last) return;
   stop_worker_watcher(lr);
   knit_lane_destroy(lr->lane);
+  host_pool *p = lr->pool;
   free(lr);
+  pool_unref(p); /* the lane's responses rang its doorbell until now */
 }
 
 static bool pool_ready(void *arg) {
@@ -165,9 +188,7 @@ static void pool_close(host_pool *p) {
 static void pool_finalize(napi_env env, void *data, void *hint) {
   host_pool *p = data;
   pool_close(p);
-  knit_signal_destroy(p->doorbell);
-  pthread_mutex_destroy(&p->mu);
-  free(p);
+  pool_unref(p);
 }
 
 /* poolCreate(arenaInitial, arenaMax, payloadMax, onWake) -> pool */
@@ -179,6 +200,7 @@ static napi_value pool_create(napi_env env, napi_callback_info info) {
   p->limits.arena_max = (size_t)get_f64(env, argv[1]);
   p->limits.payload_max = (size_t)get_f64(env, argv[2]);
   pthread_mutex_init(&p->mu, NULL);
+  p->refs = 1;
   int rc = knit_limits_check(&p->limits);
   if (!rc) rc = knit_signal_create(&p->doorbell);
   if (rc) {
@@ -217,11 +239,14 @@ static napi_value lane_open(napi_env env, napi_callback_info info) {
   lr->payload_max = p->limits.payload_max;
   lr->refs = 1;
   pthread_mutex_lock(&g_mu);
+  p->refs++;
   uint32_t id = 0;
   while (id < MAX_LANES && g_lanes[id]) id++;
   if (id < MAX_LANES) g_lanes[id] = lr;
+  lr->gen = ++g_gen;
   pthread_mutex_unlock(&g_mu);
   if (id == MAX_LANES) {
+    pool_unref(p);
     knit_lane_destroy(lr->lane);
     free(lr);
     return throw_errno(env, -EMFILE, "laneOpen: too many lanes in this process");
@@ -275,20 +300,6 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* laneDetach(lane): the worker is gone (it exited or was terminated without
- * running its cleanup): drop its reference on its behalf. */
-static napi_value lane_detach(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  lane_ref *lr = get_ptr(env, argv[0]);
-  if (!lr) return NULL;
-  pthread_mutex_lock(&g_mu);
-  bool attached = lr->worker_env != NULL;
-  lr->worker_env = NULL;
-  pthread_mutex_unlock(&g_mu);
-  if (attached) lane_release(lr);
-  return NULL;
-}
-
 /* submit(lane, task, call, value) -> 0 when staged, -1 when the lane is full
  * (retry after responses arrive). Throws TypeError/RangeError for payloads
  * that cannot be sent. */
@@ -298,6 +309,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_mailbox *mb = lr->lane->requests;
+  if (knit_mailbox_in_use(mb) == KNIT_SLOTS) return num(env, -1); /* skip the encode */
   ke->writer.max = lr->payload_max;
   if (knit__encode(env, ke, argv[3], &ke->writer)) return NULL;
   uint8_t *buf;
@@ -396,15 +408,21 @@ static napi_value disarm(napi_env env, napi_callback_info info) {
 
 /* ---- worker side ----------------------------------------------------------- */
 
+/* Runs when a worker's env goes away, which some runtimes do only after the
+ * host saw the worker exit: so it finds its lane by key, not by pointer. */
 static void worker_cleanup(void *arg) {
-  lane_ref *lr = arg;
-  /* The loop is going away: no more TSFN calls may target it. */
-  stop_worker_watcher(lr);
+  uintptr_t key = (uintptr_t)arg;
   pthread_mutex_lock(&g_mu);
-  bool attached = lr->worker_env != NULL;
+  lane_ref *lr = g_lanes[key & (MAX_LANES - 1)];
+  if (!lr || lr->gen != key >> LANE_ID_BITS || !lr->worker_env) {
+    pthread_mutex_unlock(&g_mu);
+    return;
+  }
   lr->worker_env = NULL;
   pthread_mutex_unlock(&g_mu);
-  if (attached) lane_release(lr);
+  /* The loop is going away: no more TSFN calls may target it. */
+  stop_worker_watcher(lr);
+  lane_release(lr);
 }
 
 /* attach(id) -> lane, for the worker thread serving it. */
@@ -421,17 +439,20 @@ static napi_value attach(napi_env env, napi_callback_info info) {
   }
   pthread_mutex_unlock(&g_mu);
   if (!lr) return throw_errno(env, -ENOENT, "attach: no such lane, or already attached");
-  NAPI_CALL(env, napi_add_env_cleanup_hook(env, worker_cleanup, lr));
+  uintptr_t key = (uintptr_t)(lr->gen << LANE_ID_BITS) | lr->id;
+  NAPI_CALL(env, napi_add_env_cleanup_hook(env, worker_cleanup, (void *)key));
   napi_value out;
   NAPI_CALL(env, napi_create_external(env, lr, NULL, NULL, &out));
   return out;
 }
 
-/* take(lane, out) -> requests as [task, call, status, value] records. */
+/* take(lane, out) -> requests as [task, call, status, value] records, or
+ * -1 once the host asked the worker to stop. */
 static napi_value take(napi_env env, napi_callback_info info) {
   ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
+  if (knit_load_seq(&lr->closing)) return num(env, -1);
   uint32_t at = 0;
   int n = drain(env, knit__env(env), lr->lane->requests, lr->msgs, argv[1], &at, true);
   return n < 0 ? NULL : num(env, n);
@@ -444,6 +465,7 @@ static napi_value respond(napi_env env, napi_callback_info info) {
   knit_env *ke = knit__env(env);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
+  if (knit_load_seq(&lr->closing)) return num(env, 0); /* nobody is listening */
   uint32_t status = (uint32_t)get_i32(env, argv[2]);
   ke->writer.max = lr->payload_max;
   if (status == KNIT_THROWN) knit__encode_thrown(env, ke, argv[3], &ke->writer);
@@ -554,7 +576,6 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
       FN("laneId", lane_id),
       FN("laneStop", lane_stop),
       FN("laneClose", lane_close),
-      FN("laneDetach", lane_detach),
       FN("submit", submit),
       FN("flushRequests", flush_requests),
       FN("poll", poll_pool),

@@ -40,6 +40,8 @@ struct knit_mailbox {
   uint32_t reserved;  /* claimed, not yet published (includes staged) */
   uint32_t staged;    /* ready for the next publish */
   uint32_t in_flight; /* published, not yet seen acknowledged */
+  uint32_t in_arena;  /* slots whose region is in the arena: never read back */
+  uint32_t arena_off[KNIT_SLOTS]; /* from the shared header, which a peer may corrupt */
   knit_signal *peer;
   knit_arena arena;
 
@@ -87,9 +89,9 @@ static void reclaim(knit_mailbox *mb) {
   while (acked) {
     unsigned i = (unsigned)__builtin_ctz(acked);
     acked &= acked - 1;
-    if (mb->slots[i].h.flags & SLOT_IN_ARENA) {
-      knit__arena_free(&mb->arena, (uint32_t)mb->slots[i].h.offset);
-      mb->slots[i].h.flags = 0;
+    if (mb->in_arena & (1u << i)) {
+      knit__arena_free(&mb->arena, mb->arena_off[i]);
+      mb->in_arena &= ~(1u << i);
     }
   }
 }
@@ -107,6 +109,8 @@ int knit_mailbox_reserve(knit_mailbox *mb, size_t len, uint8_t **buf) {
   } else {
     int64_t off = knit__arena_alloc(&mb->arena, len);
     if (off < 0) return (int)off;
+    mb->in_arena |= 1u << slot;
+    mb->arena_off[slot] = (uint32_t)off;
     s->h.flags = SLOT_IN_ARENA;
     s->h.offset = (uint64_t)off;
     *buf = mb->arena.base + off;
@@ -130,9 +134,9 @@ void knit_mailbox_stage(knit_mailbox *mb, unsigned slot, uint32_t task, uint32_t
 void knit_mailbox_unreserve(knit_mailbox *mb, unsigned slot) {
   uint32_t bit = 1u << slot;
   if (!(mb->reserved & bit)) return;
-  if (mb->slots[slot].h.flags & SLOT_IN_ARENA) {
-    knit__arena_free(&mb->arena, (uint32_t)mb->slots[slot].h.offset);
-    mb->slots[slot].h.flags = 0;
+  if (mb->in_arena & bit) {
+    knit__arena_free(&mb->arena, mb->arena_off[slot]);
+    mb->in_arena &= ~bit;
   }
   mb->reserved &= ~bit;
   mb->staged &= ~bit;
