@@ -71,10 +71,60 @@ static const char *sev_name(kg_severity s)
   return s == KG_ERROR ? "error" : s == KG_WARNING ? "warning" : "note";
 }
 
+/* Print order: by file (in order of first mention), then offset; a note
+ * stays right after the diagnostic it belongs to. */
+typedef struct order {
+  size_t file_seq, off, group, seq;
+} order;
+
+static int cmp_order(const void *a, const void *b)
+{
+  const order *x = a, *y = b;
+  if (x->file_seq != y->file_seq)
+    return x->file_seq < y->file_seq ? -1 : 1;
+  if (x->off != y->off)
+    return x->off < y->off ? -1 : 1;
+  if (x->group != y->group)
+    return x->group < y->group ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 void kg_diags_print(const kg_diags *d, FILE *out)
 {
+  order *ord = malloc((d->n ? d->n : 1) * sizeof *ord);
+  const void **files = malloc((d->n ? d->n : 1) * sizeof *files);
+  size_t nfiles = 0;
+  if (!ord || !files) {
+    free(ord);
+    free(files);
+    return;
+  }
+  size_t lead = 0;
   for (size_t k = 0; k < d->n; k++) {
     const kg_diag_entry *g = &d->v[k];
+    if (g->sev != KG_NOTE || k == 0)
+      lead = k;
+    const kg_diag_entry *l = &d->v[lead];
+    const void *key = l->file ? (const void *)l->file : NULL;
+    size_t fs = 0;
+    if (key) {
+      while (fs < nfiles && files[fs] != key)
+        fs++;
+      if (fs == nfiles)
+        files[nfiles++] = key;
+      fs++;
+    } else {
+      fs = (size_t)-1; /* file-less diagnostics last */
+    }
+    ord[k].file_seq = fs;
+    ord[k].off = l->off;
+    ord[k].group = lead;
+    ord[k].seq = k;
+  }
+  qsort(ord, d->n, sizeof *ord, cmp_order);
+  free(files);
+  for (size_t q = 0; q < d->n; q++) {
+    const kg_diag_entry *g = &d->v[ord[q].seq];
     if (!g->file) {
       fprintf(out, "%s%s%s: %s\n", g->path ? g->path : "knitgen", g->path ? ": " : "",
               sev_name(g->sev), g->msg);
@@ -111,4 +161,5 @@ void kg_diags_print(const kg_diags *d, FILE *out)
     }
     fputs("^\n", out);
   }
+  free(ord);
 }

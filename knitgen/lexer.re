@@ -48,6 +48,18 @@ typedef struct lexer {
   bool prev_after_dot; /* the previous token followed `.`: a property name */
 } lexer;
 
+/* Counts the line breaks inside a token (they do not set l->nl: that flag
+ * says whether a break precedes the token). */
+static void count_inner(lexer *l, const char *from, const char *to)
+{
+  const char *p = from;
+  while (p < to && (p = memchr(p, '\n', (size_t)(to - p))) != NULL) {
+    l->line++;
+    l->line_start = ++p;
+  }
+}
+
+/* Counts the line breaks in skipped text (comments): they separate tokens. */
 static void count_lines(lexer *l, const char *from, const char *to)
 {
   const char *p = from;
@@ -173,15 +185,13 @@ static void lex_template(lexer *l, bool head, uint32_t open_off)
     char c = *p;
     if (c == '`') {
       l->cur = p + 1;
-      count_lines(l, l->tok, l->cur);
-      l->nl = false;
+      count_inner(l, l->tok, l->cur);
       emit_at(l, head ? KG_T_TEMPLATE : KG_T_TPL_TAIL, 0, line, ls);
       return;
     }
     if (c == '$' && p + 1 < l->lim && p[1] == '{') {
       l->cur = p + 2;
-      count_lines(l, l->tok, l->cur);
-      l->nl = false;
+      count_inner(l, l->tok, l->cur);
       emit_at(l, head ? KG_T_TPL_HEAD : KG_T_TPL_MIDDLE, 0, line, ls);
       if (!push_frame(l, F_SUBST, l->base + open_off))
         return;
@@ -191,7 +201,7 @@ static void lex_template(lexer *l, bool head, uint32_t open_off)
   }
   error_at(l, open_off, "unterminated template literal");
   l->cur = l->lim;
-  count_lines(l, l->tok, l->cur);
+  count_inner(l, l->tok, l->cur);
   emit_at(l, head ? KG_T_TEMPLATE : KG_T_TPL_TAIL, 0, line, ls);
 }
 
@@ -329,8 +339,7 @@ static void lex_jsx_tag(lexer *l)
     }
     uint32_t line = l->line;
     const char *ls = l->line_start;
-    count_lines(l, l->tok, l->cur);
-    l->nl = false;
+    count_inner(l, l->tok, l->cur);
     emit_at(l, KG_T_JSX, 0, line, ls);
     return;
   }
@@ -360,8 +369,7 @@ static void lex_jsx_kids(lexer *l)
     p++;
   if (p > l->cur) {
     l->cur = p;
-    count_lines(l, l->tok, p);
-    l->nl = false;
+    count_inner(l, l->tok, p);
     emit_at(l, KG_T_JSX, 0, line, ls);
     return;
   }
@@ -390,8 +398,7 @@ static void lex_jsx_kids(lexer *l)
     } else {
       l->cur = q + 1;
     }
-    count_lines(l, p, l->cur);
-    l->nl = false;
+    count_inner(l, p, l->cur);
     emit_at(l, KG_T_JSX, 0, line, ls);
     l->sp--; /* the element is complete */
     return;
@@ -459,8 +466,7 @@ static bool lex_code(lexer *l)
       dq ["] | sq ['] {
         uint32_t line = l->line;
         const char *ls = l->line_start;
-        count_lines(l, l->tok, l->cur); /* line continuations */
-        l->nl = false;
+        count_inner(l, l->tok, l->cur); /* line continuations */
         emit_at(l, KG_T_STRING, 0, line, ls);
         return true;
       }
@@ -468,8 +474,7 @@ static bool lex_code(lexer *l)
         error_at(l, (uint32_t)(l->tok - l->base), "unterminated string literal");
         uint32_t line = l->line;
         const char *ls = l->line_start;
-        count_lines(l, l->tok, l->cur);
-        l->nl = false;
+        count_inner(l, l->tok, l->cur);
         emit_at(l, KG_T_STRING, 0, line, ls);
         return true;
       }

@@ -714,6 +714,8 @@ static void parse_init(ps *p, kg_decl *d)
     } else if (isp(cur(p), '(') || isp(cur(p), '[')) {
       d->kind = KG_D_VALUE;
     }
+    if (d->kind == KG_D_VALUE)
+      d->ref.len = 0; /* task({ f }).other(): f is not what this names */
     return;
   }
   fn_info fi;
@@ -1021,9 +1023,16 @@ static void parse_export(ps *p)
   adv(p); /* export */
   const kg_token *t = cur(p);
   kg_span none = {0, 0};
-  if (isw(p, t, "default") || isp(t, '=')) {
+  if (isw(p, t, "default")) {
+    /* a value named "default": never a task (pool.call.default makes no
+     * sense), but re-exports of it must resolve */
+    export_decl(p, add_decl(p, KG_D_VALUE, tok_span(t)), true, order);
     adv(p);
-    return; /* default exports are not named tasks */
+    return;
+  }
+  if (isp(t, '=')) {
+    adv(p);
+    return; /* export = x (CommonJS style) */
   }
   if (isp(t, '*')) {
     adv(p);
