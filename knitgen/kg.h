@@ -253,7 +253,9 @@ typedef struct kg_binding {
   const kg_decl *decl;
   const char *export_name; /* in the defining module */
   uint32_t export_len;
-  const kg_file *at_file; uint32_t at_off; /* where it was exported, for diagnostics */
+  const kg_file *at_file; /* where it was exported, for diagnostics */
+  uint32_t at_off;
+  bool ambiguous;          /* two export * give it: reported once */
 } kg_binding;
 
 typedef struct kg_project {

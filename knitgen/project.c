@@ -568,8 +568,9 @@ static void resolve_module(kg_project *p, kg_module *m)
       if (old) {
         if ((size_t)(old - m->table) < explicit_n)
           continue; /* an explicit export shadows export * */
-        if (old->module == tb.module && old->decl == tb.decl)
-          continue; /* the same binding reached twice */
+        if ((old->module == tb.module && old->decl == tb.decl) || old->ambiguous)
+          continue; /* the same binding reached twice, or already reported */
+        old->ambiguous = true;
         kg_diag(&p->diags, KG_ERROR, f, e->spec.off,
                 "duplicate export '%.*s': also exported by an earlier 'export *'",
                 (int)tb.name_len, tb.name);

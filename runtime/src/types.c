@@ -558,7 +558,7 @@ static bool parse_params(parser *p, list *l)
     if (accept(p, ':')) {
       ty = parse_type(p);
     } else {
-      ty = finish(p, node(p, KNIT_TYPE_UNKNOWN, start));
+      ty = node(p, KNIT_TYPE_UNKNOWN, start) /* not written: empty text */;
     }
     if (!ty)
       return false;
@@ -791,7 +791,7 @@ static knit_type *parse_object(parser *p)
       if (accept(p, ':'))
         list_push(p, &pl, parse_type(p));
       else
-        list_push(p, &pl, finish(p, node(p, KNIT_TYPE_UNKNOWN, p->i)));
+        list_push(p, &pl, node(p, KNIT_TYPE_UNKNOWN, p->i) /* not written */);
       if (!list_move(p, &pl, f))
         break;
       m = finish(p, f);
@@ -840,7 +840,7 @@ static knit_type *parse_object(parser *p)
         if (accept(p, ':'))
           list_push(p, &pl, parse_type(p));
         else
-          list_push(p, &pl, finish(p, node(p, KNIT_TYPE_UNKNOWN, p->i)));
+          list_push(p, &pl, node(p, KNIT_TYPE_UNKNOWN, p->i) /* not written */);
         if (!list_move(p, &pl, f))
           break;
         if (getter) {
@@ -852,7 +852,7 @@ static knit_type *parse_object(parser *p)
       } else if (accept(p, ':')) {
         m = parse_type(p);
       } else {
-        m = finish(p, node(p, KNIT_TYPE_UNKNOWN, p->i));
+        m = node(p, KNIT_TYPE_UNKNOWN, p->i) /* not written */;
       }
     }
     if (!m)
@@ -1348,6 +1348,8 @@ static void print_type(sbuf *b, const knit_type *t, int depth)
           puts_(b, "?");
         puts_(b, ": ");
       } else if (m->kind == KNIT_TYPE_FUNCTION) {
+        if (m->len >= 4 && memcmp(m->text, "new", 3) == 0 && !is_id_part((unsigned char)m->text[3]))
+          puts_(b, "new ");
         print_params(b, m, depth);
         puts_(b, ": ");
         print_type(b, m->items[m->n_items - 1], depth + 1);
@@ -1417,6 +1419,10 @@ static void print_type(sbuf *b, const knit_type *t, int depth)
     /* fall through */
   default:
     /* keywords, Date, Error, binary types, opaque parts: as written */
+    if (t->len == 0) {
+      puts_(b, "unknown"); /* a type that was not written */
+      return;
+    }
     print_norm(b, t->text, t->len);
     return;
   }

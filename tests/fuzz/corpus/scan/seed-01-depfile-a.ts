@@ -1,0 +1,1 @@
+export function a(x: number): number { return x }

@@ -1,0 +1,2 @@
+export { a } from "./a";
+export * from "./b";

@@ -1,0 +1,1 @@
+export function ok(x: number): number { return x }

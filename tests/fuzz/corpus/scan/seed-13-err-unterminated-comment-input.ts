@@ -1,0 +1,4 @@
+export function ok(x: number): number { return x }
+/* this comment
+   never ends
+export function lost(x: number): number { return x }

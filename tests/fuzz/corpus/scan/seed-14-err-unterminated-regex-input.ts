@@ -1,0 +1,3 @@
+const x = 1;
+const r = /abc[/;
+export function ok(x: number): number { return x }

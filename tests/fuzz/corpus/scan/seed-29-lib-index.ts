@@ -1,0 +1,2 @@
+export default function () {}
+export const helper = (n: bigint): bigint => n + 1n;

@@ -1,0 +1,1 @@
+export function b(x: string): string { return x }

@@ -1,0 +1,1 @@
+export function shared(x: number): number { return x }

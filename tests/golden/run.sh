@@ -1,0 +1,71 @@
+#!/bin/sh
+# Golden test of one knitgen case (after Wayland's scanner-test.sh).
+#
+#   run.sh KNITGEN CASEDIR [--update]
+#
+# Runs knitgen in CASEDIR (so module paths are relative) with the arguments in
+# CASEDIR/args, default `--manifest input.ts` (or input.tsx), and compares
+# stdout, stderr and the exit status with CASEDIR/expected/{stdout,stderr,
+# status}; a missing file means empty output, status 0. Error cases thus
+# assert each diagnostic's line and column. If CASEDIR/expected/gen exists,
+# `knitgen INPUT -o DIR` must also reproduce it file for file.
+# --update rewrites the expectations instead.
+set -eu
+knitgen=$1
+dir=$2
+update=${3:-}
+case $knitgen in /*) ;; *) knitgen=$(pwd)/$knitgen ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$dir"
+input=input.ts
+[ -f input.tsx ] && input=input.tsx
+if [ -f args ]; then args=$(cat args); else args="--manifest $input"; fi
+
+set +e
+# shellcheck disable=SC2086 # args is a word list on purpose
+"$knitgen" $args >"$tmp/stdout" 2>"$tmp/stderr"
+echo $? >"$tmp/status"
+set -e
+
+fail=0
+check() { # name
+  exp=expected/$1
+  if [ -n "$update" ]; then
+    mkdir -p expected
+    if [ -s "$tmp/$1" ] && ! { [ "$1" = status ] && [ "$(cat "$tmp/$1")" = 0 ]; }; then
+      cp "$tmp/$1" "$exp"
+    else
+      rm -f "$exp"
+    fi
+    return
+  fi
+  if [ -f "$exp" ]; then
+    want=$exp
+  elif [ "$1" = status ]; then
+    echo 0 >"$tmp/want-status"
+    want=$tmp/want-status
+  else
+    : >"$tmp/want-$1"
+    want=$tmp/want-$1
+  fi
+  if ! diff -u "$want" "$tmp/$1"; then
+    echo "golden: $dir: $1 differs" >&2
+    fail=1
+  fi
+}
+check stdout
+check stderr
+check status
+
+if [ -d expected/gen ] || { [ -n "$update" ] && [ -f gen ]; }; then
+  "$knitgen" "$input" -o "$tmp/gen" >/dev/null
+  if [ -n "$update" ]; then
+    rm -rf expected/gen
+    cp -r "$tmp/gen" expected/gen
+  elif ! diff -ru expected/gen "$tmp/gen"; then
+    echo "golden: $dir: generated files differ" >&2
+    fail=1
+  fi
+fi
+exit $fail
