@@ -214,6 +214,8 @@ typedef struct kg_module {
   int state;
   struct kg_binding *table;
   size_t ntable, captable;
+  uint32_t *tix;  /* open-addressing index of non-type bindings: index + 1 */
+  size_t tixcap;
   char *real;     /* realpath, identity for cycles */
 } kg_module;
 
@@ -266,6 +268,8 @@ typedef struct kg_project {
   size_t nroots, caproots;
   kg_task *tasks;
   size_t ntasks, captasks;
+  uint32_t *task_ix; /* open-addressing index of task names: index + 1 */
+  size_t task_ixcap;
   bool no_follow; /* do not read re-exported modules (fuzzing) */
 } kg_project;
 

@@ -1242,6 +1242,7 @@ void kg_module_free(kg_module *m)
   free(m->hash);
   free(m->exports);
   free(m->table);
+  free(m->tix);
   free(m->real);
   free(m);
 }

@@ -41,6 +41,7 @@ void kg_project_clear(kg_project *p)
   for (size_t k = 0; k < p->ntasks; k++)
     task_free(&p->tasks[k]);
   free(p->tasks);
+  free(p->task_ix);
   for (size_t k = 0; k < p->nmods; k++) {
     kg_file *f = p->mods[k]->file;
     kg_module_free(p->mods[k]);
@@ -307,23 +308,6 @@ static kg_module *module_for(kg_project *p, const kg_module *m, kg_span spec_tok
 
 typedef struct kg_binding binding;
 
-static binding *tbl_find(const kg_module *m, const char *name, size_t len, bool types)
-{
-  for (size_t k = 0; k < m->ntable; k++) {
-    binding *b = &m->table[k];
-    if (b->name_len == len && memcmp(b->name, name, len) == 0 &&
-        (types || b->export_len != UINT32_MAX))
-      return b;
-  }
-  return NULL;
-}
-
-/* Hash index over the table, rebuilt as it grows: name -> index + 1. */
-typedef struct tindex {
-  uint32_t *slot;
-  size_t cap;
-} tindex;
-
 static uint32_t hname(const char *s, size_t n)
 {
   uint32_t h = 2166136261u;
@@ -338,13 +322,14 @@ static bool b_is_type(const binding *b)
   return b->export_len == UINT32_MAX;
 }
 
-static binding *ix_find(const kg_module *m, const tindex *ix, const char *name, size_t len)
+/* The non-type binding @name in @m's table, through the index. */
+static binding *ix_find(const kg_module *m, const char *name, size_t len)
 {
-  if (!ix->cap)
-    return tbl_find(m, name, len, false);
-  size_t mask = ix->cap - 1;
+  if (!m->tixcap)
+    return NULL;
+  size_t mask = m->tixcap - 1;
   for (size_t h = hname(name, len) & mask;; h = (h + 1) & mask) {
-    uint32_t v = ix->slot[h];
+    uint32_t v = m->tix[h];
     if (!v)
       return NULL;
     binding *b = &m->table[v - 1];
@@ -353,36 +338,57 @@ static binding *ix_find(const kg_module *m, const tindex *ix, const char *name, 
   }
 }
 
-static int ix_put(kg_module *m, tindex *ix, size_t idx)
+/* The binding @name in @m's table; type-only ones too if @types. */
+static binding *tbl_find(const kg_module *m, const char *name, size_t len, bool types)
 {
-  if ((idx + 1) * 2 > ix->cap) {
-    size_t cap = ix->cap ? ix->cap * 2 : 64;
-    while ((idx + 1) * 2 > cap)
-      cap *= 2;
-    uint32_t *s = calloc(cap, sizeof *s);
-    if (!s)
-      return -ENOMEM;
-    free(ix->slot);
-    ix->slot = s;
-    ix->cap = cap;
-    for (size_t k = 0; k <= idx; k++) {
-      binding *b = &m->table[k];
-      if (b_is_type(b))
-        continue;
-      for (size_t h = hname(b->name, b->name_len) & (cap - 1);; h = (h + 1) & (cap - 1))
-        if (!s[h]) {
-          s[h] = (uint32_t)k + 1;
-          break;
-        }
-    }
-    return 0;
+  binding *b = ix_find(m, name, len);
+  if (b || !types)
+    return b;
+  for (size_t k = 0; k < m->ntable; k++) {
+    b = &m->table[k];
+    if (b_is_type(b) && b->name_len == len && memcmp(b->name, name, len) == 0)
+      return b;
   }
+  return NULL;
+}
+
+/* (Re)builds the index over the whole table. */
+static int ix_rebuild(kg_module *m)
+{
+  size_t cap = 64;
+  while (cap < m->ntable * 2 + 2)
+    cap *= 2;
+  uint32_t *s = calloc(cap, sizeof *s);
+  if (!s)
+    return -ENOMEM;
+  free(m->tix);
+  m->tix = s;
+  m->tixcap = cap;
+  for (size_t k = 0; k < m->ntable; k++) {
+    binding *b = &m->table[k];
+    if (b_is_type(b))
+      continue;
+    for (size_t h = hname(b->name, b->name_len) & (cap - 1);; h = (h + 1) & (cap - 1))
+      if (!s[h]) {
+        s[h] = (uint32_t)k + 1;
+        break;
+      }
+  }
+  return 0;
+}
+
+/* Indexes the last binding of the table. */
+static int ix_put(kg_module *m)
+{
+  size_t idx = m->ntable - 1;
+  if ((idx + 1) * 2 > m->tixcap)
+    return ix_rebuild(m);
   binding *b = &m->table[idx];
   if (b_is_type(b))
     return 0;
-  for (size_t h = hname(b->name, b->name_len) & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1))
-    if (!ix->slot[h]) {
-      ix->slot[h] = (uint32_t)idx + 1;
+  for (size_t h = hname(b->name, b->name_len) & (m->tixcap - 1);; h = (h + 1) & (m->tixcap - 1))
+    if (!m->tix[h]) {
+      m->tix[h] = (uint32_t)idx + 1;
       return 0;
     }
 }
@@ -468,7 +474,6 @@ static void resolve_module(kg_project *p, kg_module *m)
     return; /* done, or on the stack (a cycle): use what is there */
   m->state = ST_BUSY;
   const kg_file *f = m->file;
-  tindex ix = {0};
 
   /* pass 1: explicit exports (LOCAL, FROM, STAR_AS) in source order */
   for (size_t k = 0; k < m->nexports; k++) {
@@ -538,14 +543,14 @@ static void resolve_module(kg_project *p, kg_module *m)
       tbl_add(m, &b);
       continue;
     }
-    binding *old = ix_find(m, &ix, b.name, b.name_len);
+    binding *old = ix_find(m, b.name, b.name_len);
     if (old) {
       kg_diag(&p->diags, KG_ERROR, f, b.at_off, "duplicate export '%.*s'", (int)b.name_len, b.name);
       kg_diag(&p->diags, KG_NOTE, old->at_file, old->at_off, "'%.*s' was first exported here",
               (int)b.name_len, b.name);
       continue;
     }
-    if (!tbl_add(m, &b) || ix_put(m, &ix, m->ntable - 1) < 0)
+    if (!tbl_add(m, &b) || ix_put(m) < 0)
       break;
   }
   size_t explicit_n = m->ntable;
@@ -564,7 +569,7 @@ static void resolve_module(kg_project *p, kg_module *m)
       binding tb = t->table[j];
       if (b_is_type(&tb) || (tb.name_len == 7 && memcmp(tb.name, "default", 7) == 0))
         continue;
-      binding *old = ix_find(m, &ix, tb.name, tb.name_len);
+      binding *old = ix_find(m, tb.name, tb.name_len);
       if (old) {
         if ((size_t)(old - m->table) < explicit_n)
           continue; /* an explicit export shadows export * */
@@ -581,12 +586,12 @@ static void resolve_module(kg_project *p, kg_module *m)
       tb.order = e->order;
       tb.at_file = f;
       tb.at_off = e->spec.off;
-      if (!tbl_add(m, &tb) || ix_put(m, &ix, m->ntable - 1) < 0)
+      if (!tbl_add(m, &tb) || ix_put(m) < 0)
         break;
     }
   }
-  free(ix.slot);
   sort_table(m);
+  ix_rebuild(m); /* sorting moved the bindings */
   m->state = ST_DONE;
 }
 
@@ -846,8 +851,26 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
   const kg_decl *d = b->decl;
   const kg_file *f = b->module->file;
   /* unique across roots */
-  for (size_t k = 0; k < p->ntasks; k++) {
-    kg_task *o = &p->tasks[k];
+  if ((p->ntasks + 1) * 2 > p->task_ixcap) {
+    size_t cap = p->task_ixcap ? p->task_ixcap * 2 : 64;
+    uint32_t *ix = calloc(cap, sizeof *ix);
+    if (!ix)
+      return -ENOMEM;
+    for (size_t k = 0; k < p->ntasks; k++)
+      for (size_t h = hname(p->tasks[k].name, strlen(p->tasks[k].name)) & (cap - 1);; h = (h + 1) & (cap - 1))
+        if (!ix[h]) {
+          ix[h] = (uint32_t)k + 1;
+          break;
+        }
+    free(p->task_ix);
+    p->task_ix = ix;
+    p->task_ixcap = cap;
+  }
+  size_t slot = hname(b->name, b->name_len) & (p->task_ixcap - 1);
+  for (;; slot = (slot + 1) & (p->task_ixcap - 1)) {
+    if (!p->task_ix[slot])
+      break;
+    kg_task *o = &p->tasks[p->task_ix[slot] - 1];
     if (strlen(o->name) == b->name_len && memcmp(o->name, b->name, b->name_len) == 0) {
       if (o->module == b->module && strlen(o->export_name) == b->export_len &&
           memcmp(o->export_name, b->export_name, b->export_len) == 0)
@@ -866,6 +889,7 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
     p->tasks = v;
     p->captasks = cap;
   }
+  p->task_ix[slot] = (uint32_t)p->ntasks + 1;
   kg_task *t = &p->tasks[p->ntasks++];
   memset(t, 0, sizeof *t);
   t->name = malloc(b->name_len + 1);
