@@ -1,10 +1,387 @@
-/* emit_table.c: the dispatch table and worker entries (phase 2). */
+/* emit_table.c: `knitgen FILE.ts -o DIR`: the dispatch table
+ * (DIR/<stem>.knit.js + .knit.d.ts) and one worker entry per runtime
+ * (DIR/<stem>.worker.{node,deno,bun}.mjs), filled into the embedded
+ * templates (templates/ *.in). The templates only receive placeholder values;
+ * everything those values say is decided here.
+ */
 #include "kg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct subst {
+  const char *key; /* without the @s */
+  const char *val;
+} subst;
+
+/* Copies template @name to @path, replacing @KEY@ by its value. */
+static int fill(const char *name, const char *path, const subst *subs, size_t nsubs,
+                kg_diags *d)
+{
+  const kg_template *t = kg_template_find(name);
+  if (!t) {
+    kg_diag_path(d, KG_ERROR, name, "template missing from this build of knitgen");
+    return -ENOENT;
+  }
+  FILE *out = fopen(path, "w");
+  if (!out) {
+    kg_diag_path(d, KG_ERROR, path, "cannot write: %s", strerror(errno));
+    return -errno;
+  }
+  const char *s = t->text, *end = t->text + t->len;
+  while (s < end) {
+    const char *at = memchr(s, '@', (size_t)(end - s));
+    if (!at) {
+      fwrite(s, 1, (size_t)(end - s), out);
+      break;
+    }
+    fwrite(s, 1, (size_t)(at - s), out);
+    const char *close = memchr(at + 1, '@', (size_t)(end - at - 1));
+    bool done = false;
+    if (close) {
+      size_t kl = (size_t)(close - at - 1);
+      for (size_t k = 0; k < nsubs; k++)
+        if (strlen(subs[k].key) == kl && memcmp(subs[k].key, at + 1, kl) == 0) {
+          fputs(subs[k].val, out);
+          s = close + 1;
+          done = true;
+          break;
+        }
+    }
+    if (!done) {
+      fputc('@', out);
+      s = at + 1;
+    }
+  }
+  int rc = ferror(out) ? -EIO : 0;
+  if (fclose(out) != 0 || rc) {
+    kg_diag_path(d, KG_ERROR, path, "cannot write: %s", strerror(errno));
+    return -EIO;
+  }
+  return 0;
+}
+
+/* Relative import specifier from directory @from_dir to file @to (both
+ * absolute and normalised): "./x.ts", "../src/x.ts". */
+static char *relative(const char *from_dir, const char *to)
+{
+  size_t common = 0, k = 0;
+  while (from_dir[k] && to[k] && from_dir[k] == to[k]) {
+    if (to[k] == '/')
+      common = k + 1;
+    k++;
+  }
+  const char *rest = from_dir + common;
+  if (!from_dir[k] && to[k] == '/') {
+    common = k + 1; /* @to is inside @from_dir */
+    rest = "";
+  }
+  size_t ups = 0;
+  if (*rest) {
+    ups = 1;
+    for (const char *s = rest; *s; s++)
+      if (*s == '/' && s[1])
+        ups++;
+  }
+  size_t n = strlen(to + common);
+  char *r = malloc(ups * 3 + n + 3);
+  if (!r)
+    return NULL;
+  char *o = r;
+  if (!ups) {
+    memcpy(o, "./", 2);
+    o += 2;
+  }
+  for (size_t u = 0; u < ups; u++) {
+    memcpy(o, "../", 3);
+    o += 3;
+  }
+  memcpy(o, to + common, n + 1);
+  return r;
+}
+
+/* Lexically normalised absolute path of @rel against directory @dir. */
+static char *absolute(const char *dir, const char *rel)
+{
+  size_t dl = strlen(dir), rl = strlen(rel);
+  char *buf = malloc(dl + rl + 2);
+  char *out = malloc(dl + rl + 2);
+  if (!buf || !out) {
+    free(buf);
+    free(out);
+    return NULL;
+  }
+  if (rel[0] == '/')
+    strcpy(buf, rel);
+  else
+    snprintf(buf, dl + rl + 2, "%s/%s", dir, rel);
+  size_t o = 0;
+  for (const char *s = buf; *s;) {
+    while (*s == '/')
+      s++;
+    const char *e = s;
+    while (*e && *e != '/')
+      e++;
+    size_t n = (size_t)(e - s);
+    if (n == 0)
+      break;
+    if (n == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+    } else if (!(n == 1 && s[0] == '.')) {
+      out[o++] = '/';
+      memcpy(out + o, s, n);
+      o += n;
+    }
+    s = e;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = 0;
+  free(buf);
+  return out;
+}
+
+static char *dirname_of(const char *path)
+{
+  char *d = strdup(path);
+  if (!d)
+    return NULL;
+  char *slash = strrchr(d, '/');
+  if (slash && slash != d)
+    *slash = 0;
+  else if (slash)
+    slash[1] = 0;
+  return d;
+}
+
+/* The specifier TypeScript's type checker uses for @spec: .ts -> .js. */
+static char *type_spec(const char *spec)
+{
+  size_t n = strlen(spec);
+  char *r = malloc(n + 2);
+  if (!r)
+    return NULL;
+  strcpy(r, spec);
+  if (n > 3 && !strcmp(r + n - 3, ".ts") && !(n > 5 && !strcmp(r + n - 5, ".d.ts")))
+    strcpy(r + n - 3, ".js");
+  else if (n > 4 && !strcmp(r + n - 4, ".tsx"))
+    strcpy(r + n - 4, ".js");
+  else if (n > 4 && !strcmp(r + n - 4, ".mts"))
+    strcpy(r + n - 4, ".mjs");
+  return r;
+}
+
+/* True if type text @s names nothing knitgen would have to import: no
+ * references, no opaque parts. */
+static bool self_contained(const knit_type *t)
+{
+  if (t->kind == KNIT_TYPE_NAME || t->kind == KNIT_TYPE_OPAQUE)
+    return false;
+  for (size_t k = 0; k < t->n_items; k++)
+    if (!self_contained(t->items[k]))
+      return false;
+  return true;
+}
+
+static bool text_self_contained(const char *s)
+{
+  knit_type *t = NULL;
+  if (knit_type_parse(s, strlen(s), &t, NULL) < 0)
+    return false;
+  bool ok = self_contained(t);
+  knit_type_destroy(t);
+  return ok;
+}
+
+static void js_str(FILE *out, const char *s)
+{
+  kg_json_str(out, s, strlen(s));
+}
+
+/* An import/export name: bare when it is a plain identifier. */
+static void js_name(FILE *out, const char *s)
+{
+  bool plain = *s && !(*s >= '0' && *s <= '9');
+  for (const char *c = s; *c && plain; c++)
+    plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            *c == '_' || *c == '$';
+  if (plain)
+    fputs(s, out);
+  else
+    js_str(out, s);
+}
+
+static const char *const kind_names[] = {"task", "function", "import", "native"};
 
 int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_diags *d)
 {
-  (void)p;
-  (void)stem;
-  kg_diag_path(d, KG_ERROR, dir, "code generation is not implemented yet; use --manifest");
-  return -1;
+  char dir_real[PATH_MAX];
+  if (!realpath(dir, dir_real)) {
+    kg_diag_path(d, KG_ERROR, dir, "cannot resolve: %s", strerror(errno));
+    return -errno;
+  }
+  const char *source = p->nroots ? p->roots[0]->file->path : "";
+  int rc = 0;
+
+  /* per task: the specifier of its module seen from DIR, and what to import */
+  size_t n = p->ntasks;
+  char **spec = calloc(n ? n : 1, sizeof *spec);
+  char **export = calloc(n ? n : 1, sizeof *export);
+  if (!spec || !export) {
+    free(spec);
+    free(export);
+    return -ENOMEM;
+  }
+  for (size_t k = 0; k < n && !rc; k++) {
+    const kg_task *t = &p->tasks[k];
+    const char *real = t->module->real;
+    if (t->kind == KG_K_IMPORT && t->href && t->import_name) {
+      /* importTask: import its target statically; a relative href is
+       * relative to the module that declares the task */
+      if (t->href[0] == '.' || t->href[0] == '/') {
+        char *mdir = dirname_of(real);
+        char *abs = mdir ? absolute(mdir, t->href) : NULL;
+        spec[k] = abs ? relative(dir_real, abs) : NULL;
+        free(mdir);
+        free(abs);
+      } else {
+        spec[k] = strdup(t->href);
+      }
+      export[k] = strdup(t->import_name);
+    } else if (t->kind == KG_K_NATIVE) {
+      spec[k] = NULL; /* runs on C threads */
+      export[k] = NULL;
+    } else {
+      spec[k] = real && real[0] == '/' ? relative(dir_real, real) : strdup(t->module->file->path);
+      export[k] = strdup(t->export_name);
+    }
+    if (t->kind != KG_K_NATIVE && (!spec[k] || !export[k]))
+      rc = -ENOMEM;
+  }
+
+  char *tasks = NULL, *types = NULL, *imports = NULL, *list = NULL;
+  size_t tl, yl, il, ll;
+  FILE *ft = open_memstream(&tasks, &tl), *fy = open_memstream(&types, &yl);
+  FILE *fi = open_memstream(&imports, &il), *fl = open_memstream(&list, &ll);
+  if (!ft || !fy || !fi || !fl)
+    rc = -ENOMEM;
+  for (size_t k = 0; k < n && !rc; k++) {
+    const kg_task *t = &p->tasks[k];
+    fputs("    { name: ", ft);
+    js_str(ft, t->name);
+    fprintf(ft, ", kind: \"%s\", arg: ", kind_names[t->kind]);
+    js_str(ft, t->arg);
+    fputs(", result: ", ft);
+    js_str(ft, t->result);
+    fprintf(ft, ", argCodec: \"%s\", resultCodec: \"%s\" },%s\n", knit_codec_name(t->arg_codec),
+            knit_codec_name(t->result_codec), k == 0 ? " // id 0" : "");
+
+    fputs("  ", fy);
+    js_str(fy, t->name);
+    fputs(": ", fy);
+    bool literal = text_self_contained(t->arg) && text_self_contained(t->result);
+    if (literal || t->kind == KG_K_NATIVE) {
+      fprintf(fy, "[%s, %s];\n", literal ? t->arg : "unknown", literal ? t->result : "unknown");
+    } else {
+      char *ts = type_spec(spec[k] ? spec[k] : "");
+      fputs("Sig<typeof import(", fy);
+      js_str(fy, ts ? ts : "");
+      fputs(")[", fy);
+      js_str(fy, export[k]);
+      fputs("]>;\n", fy);
+      free(ts);
+    }
+
+    if (t->kind == KG_K_NATIVE) {
+      fprintf(fl, "  () => { throw new Error(\"knitting: '%s' is a native task; it runs on the "
+                  "pool's C threads\"); },\n", t->name);
+      continue;
+    }
+    fprintf(fl, "  task%zu,\n", k);
+    /* one import statement per module, in order of first use */
+    bool seen = false;
+    for (size_t j = 0; j < k && !seen; j++)
+      seen = spec[j] && !strcmp(spec[j], spec[k]);
+    if (seen)
+      continue;
+    fputs("import { ", fi);
+    bool first = true;
+    for (size_t j = k; j < n; j++) {
+      if (!spec[j] || strcmp(spec[j], spec[k]))
+        continue;
+      fputs(first ? "" : ", ", fi);
+      js_name(fi, export[j]);
+      fprintf(fi, " as task%zu", j);
+      first = false;
+    }
+    fputs(" } from ", fi);
+    js_str(fi, spec[k]);
+    fputs(";\n", fi);
+  }
+  if (ft)
+    fclose(ft);
+  if (fy)
+    fclose(fy);
+  if (fi)
+    fclose(fi);
+  if (fl)
+    fclose(fl);
+  /* drop the final newline: the templates put their own */
+  if (!rc) {
+    if (tl && tasks[tl - 1] == '\n')
+      tasks[tl - 1] = 0;
+    if (yl && types[yl - 1] == '\n')
+      types[yl - 1] = 0;
+    if (il && imports[il - 1] == '\n')
+      imports[il - 1] = 0;
+    if (ll && list[ll - 1] == '\n')
+      list[ll - 1] = 0;
+  }
+
+  static const char *const runtimes[] = {"node", "deno", "bun"};
+  static const char *const runtime_names[] = {"Node.js", "Deno", "Bun"};
+  for (int step = 0; step < 5 && !rc; step++) {
+    char *path = NULL, tpl[64];
+    const char *rt = step >= 2 ? runtimes[step - 2] : "";
+    if (step == 0) {
+      snprintf(tpl, sizeof tpl, "table.js.in");
+      rc = asprintf(&path, "%s/%s.knit.js", dir, stem) < 0 ? -ENOMEM : 0;
+    } else if (step == 1) {
+      snprintf(tpl, sizeof tpl, "table.d.ts.in");
+      rc = asprintf(&path, "%s/%s.knit.d.ts", dir, stem) < 0 ? -ENOMEM : 0;
+    } else {
+      snprintf(tpl, sizeof tpl, "worker.%s.mjs.in", rt);
+      rc = asprintf(&path, "%s/%s.worker.%s.mjs", dir, stem, rt) < 0 ? -ENOMEM : 0;
+    }
+    if (rc)
+      break;
+    const subst subs[] = {
+      {"BANNER", KG_BANNER},
+      {"SOURCE", source},
+      {"STEM", stem},
+      {"TASKS", tasks ? tasks : ""},
+      {"TYPES", types ? types : ""},
+      {"IMPORTS", imports ? imports : ""},
+      {"LIST", list ? list : ""},
+      {"RUNTIME", step >= 2 ? runtime_names[step - 2] : ""},
+    };
+    rc = fill(tpl, path, subs, sizeof subs / sizeof subs[0], d);
+    free(path);
+  }
+  for (size_t k = 0; k < n; k++) {
+    free(spec[k]);
+    free(export[k]);
+  }
+  free(spec);
+  free(export);
+  free(tasks);
+  free(types);
+  free(imports);
+  free(list);
+  return rc;
 }

@@ -8,7 +8,8 @@
 # stdout, stderr and the exit status with CASEDIR/expected/{stdout,stderr,
 # status}; a missing file means empty output, status 0. Error cases thus
 # assert each diagnostic's line and column. If CASEDIR/expected/gen exists,
-# `knitgen INPUT -o DIR` must also reproduce it file for file.
+# `knitgen INPUT -o gen-out` must also reproduce it file for file (CASEDIR/gen
+# marks the cases whose expectations --update writes).
 # --update rewrites the expectations instead.
 set -eu
 knitgen=$1
@@ -17,7 +18,12 @@ update=${3:-}
 case $knitgen in /*) ;; *) knitgen=$(pwd)/$knitgen ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-cd "$dir"
+# work on a copy, so generated relative paths do not depend on where the
+# source tree or the temporary directory live
+src=$(cd "$dir" && pwd)
+mkdir "$tmp/case"
+(cd "$src" && tar cf - --exclude=./expected .) | (cd "$tmp/case" && tar xf -)
+cd "$tmp/case"
 input=input.ts
 [ -f input.tsx ] && input=input.tsx
 if [ -f args ]; then args=$(cat args); else args="--manifest $input"; fi
@@ -30,9 +36,9 @@ set -e
 
 fail=0
 check() { # name
-  exp=expected/$1
+  exp=$src/expected/$1
   if [ -n "$update" ]; then
-    mkdir -p expected
+    mkdir -p "$src/expected"
     if [ -s "$tmp/$1" ] && ! { [ "$1" = status ] && [ "$(cat "$tmp/$1")" = 0 ]; }; then
       cp "$tmp/$1" "$exp"
     else
@@ -58,12 +64,12 @@ check stdout
 check stderr
 check status
 
-if [ -d expected/gen ] || { [ -n "$update" ] && [ -f gen ]; }; then
-  "$knitgen" "$input" -o "$tmp/gen" >/dev/null
+if [ -d "$src/expected/gen" ] || { [ -n "$update" ] && [ -f gen ]; }; then
+  "$knitgen" "$input" -o gen-out >/dev/null
   if [ -n "$update" ]; then
-    rm -rf expected/gen
-    cp -r "$tmp/gen" expected/gen
-  elif ! diff -ru expected/gen "$tmp/gen"; then
+    rm -rf "$src/expected/gen"
+    cp -r gen-out "$src/expected/gen"
+  elif ! diff -ru "$src/expected/gen" gen-out; then
     echo "golden: $dir: generated files differ" >&2
     fail=1
   fi
