@@ -109,6 +109,11 @@ class Pool {
     this.lastProgress = 0;
     this.drainWaiters = [];
     this.out = [];
+    // Abort flags shared with every worker; a slot is held from dispatch
+    // until the worker's answer arrives, so the task can always read it.
+    this.abortFlags = new Int32Array(new SharedArrayBuffer(4 * options.abortSignalCapacity));
+    this.abortFree = [];
+    this.abortNext = 0;
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
@@ -124,7 +129,7 @@ class Pool {
     const lane = new Lane(this, index);
     const { worker: w } = this.options;
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
@@ -157,7 +162,7 @@ class Pool {
       resolve = res;
       reject = rej;
     });
-    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, started: knit.now() };
+    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: knit.now() };
     this.pendingCount++;
     const spec = this.specs[task];
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
@@ -210,12 +215,20 @@ class Pool {
 
   // Returns false when the lane is full (the record stays with the caller).
   submit(lane, rec) {
+    if (rec.abortSlot < 0 && this.specs[rec.task].abortable) {
+      rec.abortSlot = this.takeAbortSlot();
+      if (rec.abortSlot < 0) {
+        this.settle(rec, false, knitError(`all ${this.options.abortSignalCapacity} abort signals are in use (abortSignalCapacity); the call was not sent`));
+        return true;
+      }
+    }
     const id = this.nextCall;
     this.nextCall = id === 0x7fffffff ? 1 : id + 1;
     let rc;
     try {
-      rc = knit.submit(lane.handle, rec.task, id, rec.arg);
+      rc = knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1);
     } catch (err) {
+      this.releaseAbortSlot(rec);
       this.settle(rec, false, err);
       return true;
     }
@@ -318,6 +331,7 @@ class Pool {
       this.calls.delete(rec.id);
       rec.lane.inflight--;
       this.workerInflight--;
+      this.releaseAbortSlot(rec);
       if (status === OK) this.settle(rec, true, value);
       else if (status === THROWN) this.settle(rec, false, value);
       else this.settle(rec, false, knitError(`task "${this.specs[rec.task].name}" failed: ${value?.message ?? value}`, { cause: value }));
@@ -326,9 +340,25 @@ class Pool {
     return n;
   }
 
+  takeAbortSlot() {
+    if (this.abortFree.length) return this.abortFree.pop();
+    if (this.abortNext < this.abortFlags.length) return this.abortNext++;
+    return -1;
+  }
+
+  releaseAbortSlot(rec) {
+    if (rec.abortSlot < 0) return;
+    Atomics.store(this.abortFlags, rec.abortSlot, 0);
+    this.abortFree.push(rec.abortSlot);
+    rec.abortSlot = -1;
+  }
+
   settle(rec, ok, value) {
     if (rec.settled) return;
     rec.settled = true;
+    // A running task that was given up on (aborted, timed out, shut down)
+    // sees hasAborted() from now on.
+    if (rec.abortSlot >= 0) Atomics.store(this.abortFlags, rec.abortSlot, 1);
     this.pendingCount--;
     if (rec.timer) clearTimeout(rec.timer);
     if (rec.hardTimer) clearTimeout(rec.hardTimer);
@@ -361,17 +391,30 @@ class Pool {
     const ms = this.options.worker.hardTimeoutMs;
     rec.hardTimer = setTimeout(() => {
       const lane = rec.lane;
-      if (!lane || lane.closed || !this.calls.has(rec.id)) return;
+      if (!lane || lane.closed || lane.retired || !this.calls.has(rec.id)) return;
       const name = this.specs[rec.task].name;
       const err = knitError(`task "${name}" ran past worker.hardTimeoutMs (${ms} ms); its worker was terminated and replaced`);
       this.settle(rec, false, err);
-      lane.crash = err;
-      lane.worker.terminate();
+      this.retire(lane, err);
     }, ms);
     rec.hardTimer.unref?.();
   }
 
   // -- faults
+
+  // Replaces a lane's worker at once and terminates the old one; its calls
+  // are failed when it has exited.
+  retire(lane, cause) {
+    lane.retired = true;
+    lane.crash = cause;
+    const at = this.lanes.indexOf(lane);
+    if (at >= 0) {
+      if (this.closed) this.lanes.splice(at, 1);
+      else this.lanes[at] = this.startLane(lane.index);
+    }
+    lane.worker.terminate().catch(() => {});
+    this.drainQueue();
+  }
 
   onWorkerExit(lane, code) {
     // Our last use of the handle; the worker's own teardown drops its part.
@@ -386,10 +429,11 @@ class Pool {
     for (const rec of failed) {
       this.calls.delete(rec.id);
       this.workerInflight--;
+      this.releaseAbortSlot(rec);
       const name = this.specs[rec.task].name;
-      const ours = cause instanceof Error && cause.message.startsWith("knitting:");
+      const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
       const why = ours
-        ? knitError(`task "${name}" was on a worker that was terminated: ${cause.message.slice(11)}`, { cause })
+        ? knitError(`task "${name}" was on a worker that was terminated: ${cause.message.slice("knitting: ".length)}`, { cause })
         : knitError(`the worker running task "${name}" ${cause ? `crashed: ${cause?.message ?? cause}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
       this.settle(rec, false, why);
     }

@@ -44,6 +44,9 @@ export async function serveWorker(tasks, config = workerConfig) {
   const parkMs = config.parkMs;
   const collect = config.gc ? idleCollector() : undefined;
   const inbox = [];
+  const flags = config.abortFlags;
+  const notAborted = { hasAborted: () => false, now: () => knit.now() };
+  const signalFor = (aux) => (aux === 0 ? notAborted : { hasAborted: () => Atomics.load(flags, aux - 1) !== 0, now: () => knit.now() });
   const backlog = []; // results waiting for a response slot
   let asyncInflight = 0;
   let dirty = false;
@@ -105,11 +108,12 @@ export async function serveWorker(tasks, config = workerConfig) {
   function runBatch() {
     const n = knit.take(lane, inbox);
     if (n === CLOSING) return CLOSING;
-    for (let i = 0; i < n * 4; i += 4) {
+    for (let i = 0; i < n * 5; i += 5) {
       const task = inbox[i];
       const call = inbox[i + 1];
       const status = inbox[i + 2];
       const arg = inbox[i + 3];
+      const aux = inbox[i + 4];
       inbox[i + 3] = undefined;
       if (status === CORRUPT) {
         reply(call, THROWN, arg);
@@ -122,7 +126,7 @@ export async function serveWorker(tasks, config = workerConfig) {
       }
       let result;
       try {
-        result = f(arg);
+        result = f(arg, signalFor(aux));
       } catch (err) {
         reply(call, THROWN, err);
         continue;
@@ -186,7 +190,7 @@ export async function serveWorker(tasks, config = workerConfig) {
     if (r === CLOSING) break;
     if (r === 0) await immediate(); // the park timed out: let timers run
   }
-  parentPort?.close();
+  parentPort?.close?.();
 }
 
 async function runBootstrap({ href, name, data }) {

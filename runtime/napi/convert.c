@@ -297,7 +297,7 @@ static int put_value(enc *e, napi_value v) {
   case napi_bigint: {
     size_t n = 0;
     int sign = 0;
-    TRY(e, napi_get_value_bigint_words(e->env, v, &sign, &n, NULL));
+    TRY(e, napi_get_value_bigint_words(e->env, v, NULL, &n, NULL)); /* sizing: no sign */
     uint64_t small[4], *words = n <= 4 ? small : malloc(n * 8);
     if (!words) return fail(e, ENC_RANGE, "%s", "out of memory encoding a bigint");
     napi_status st = napi_get_value_bigint_words(e->env, v, &sign, &n, words);
@@ -350,7 +350,11 @@ int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
   case ENC_OK: return 0;
   case ENC_TYPE: napi_throw_type_error(env, "KNIT_UNSUPPORTED", e.msg); return -1;
   case ENC_RANGE: napi_throw_range_error(env, "KNIT_TOO_LARGE", e.msg); return -1;
-  default: return -1; /* a JS exception is pending (e.g. a getter threw) */
+  default:
+    /* A JS exception is pending (e.g. a getter threw), or a Node-API call
+     * failed without one: never fail silently. */
+    knit__napi_fail(env, napi_generic_failure, "encoding a value");
+    return -1;
   }
 }
 

@@ -300,11 +300,11 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* submit(lane, task, call, value) -> 0 when staged, -1 when the lane is full
- * (retry after responses arrive). Throws TypeError/RangeError for payloads
- * that cannot be sent. */
+/* submit(lane, task, call, value, aux) -> 0 when staged, -1 when the lane
+ * is full (retry after responses arrive). Throws TypeError/RangeError for
+ * payloads that cannot be sent. */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  ARGS(5);
   knit_env *ke = knit__env(env);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
@@ -320,6 +320,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
     return NULL;
   }
   memcpy(buf, ke->writer.buf, ke->writer.len);
+  knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[4]));
   knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[1]),
                      (uint32_t)get_i32(env, argv[2]), KNIT_OK, ke->writer.len, knit_now_ns());
   return num(env, 0);
@@ -331,8 +332,8 @@ static napi_value flush_requests(napi_env env, napi_callback_info info) {
   return lr ? num(env, knit_mailbox_publish(lr->lane->requests)) : NULL;
 }
 
-/* Decodes a taken batch into @out as flat records of @width fields:
- * [a, b, status, value] with a/b chosen by the caller. Acks the batch. */
+/* Decodes a taken batch into @out as flat records: [call, status, value],
+ * or for requests [task, call, status, value, aux]. Acks the batch. */
 static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs, napi_value out,
                  uint32_t *at, bool with_task) {
   unsigned n = knit_mailbox_take(mb, msgs);
@@ -362,6 +363,10 @@ static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs, n
     NAPI_CALL_INT(env, napi_create_uint32(env, status, &v));
     NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
     NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, value));
+    if (with_task) {
+      NAPI_CALL_INT(env, napi_create_uint32(env, m->aux, &v));
+      NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
+    }
   }
   knit_mailbox_ack(mb);
   return (int)n;
@@ -446,7 +451,7 @@ static napi_value attach(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* take(lane, out) -> requests as [task, call, status, value] records, or
+/* take(lane, out) -> requests as [task, call, status, value, aux] records, or
  * -1 once the host asked the worker to stop. */
 static napi_value take(napi_env env, napi_callback_info info) {
   ARGS(2);

@@ -20,7 +20,8 @@ typedef struct knit_slot_header {
   uint64_t len;
   uint64_t offset; /* arena offset when SLOT_IN_ARENA */
   uint64_t enqueued_ns;
-  uint8_t pad[KNIT_CACHELINE - 40];
+  uint32_t aux;
+  uint8_t pad[KNIT_CACHELINE - 44];
 } knit_slot_header;
 
 typedef struct knit_slot {
@@ -116,6 +117,7 @@ int knit_mailbox_reserve(knit_mailbox *mb, size_t len, uint8_t **buf) {
     *buf = mb->arena.base + off;
   }
   s->h.len = len;
+  s->h.aux = 0;
   mb->reserved |= 1u << slot;
   return (int)slot;
 }
@@ -129,6 +131,10 @@ void knit_mailbox_stage(knit_mailbox *mb, unsigned slot, uint32_t task, uint32_t
   if (len < h->len) h->len = len;
   h->enqueued_ns = enqueued_ns;
   mb->staged |= 1u << slot;
+}
+
+void knit_mailbox_set_aux(knit_mailbox *mb, unsigned slot, uint32_t aux) {
+  mb->slots[slot].h.aux = aux;
 }
 
 void knit_mailbox_unreserve(knit_mailbox *mb, unsigned slot) {
@@ -203,6 +209,7 @@ unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
     m->slot = i;
     m->task = h.task;
     m->call = h.call;
+    m->aux = h.aux;
     m->enqueued_ns = h.enqueued_ns;
     if (header_sane(mb, &h)) {
       m->status = h.status;

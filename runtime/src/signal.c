@@ -47,6 +47,11 @@ int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t 
   uint32_t seq = knit_load_seq(&sig->seq);
   /* Pairs with the waker's seq-cst load of waiters in knit_signal_wake. */
   knit_fetch_add_seq(&sig->waiters, 1);
+  /* Re-enable wakes before the recheck, not after the wait: a waker that
+   * saw the previous park's registration may set wake_pending after that
+   * park ended, and a flag left set would swallow the next real wake
+   * (tests/model/knit.pml). Pairs with the exchange in knit_signal_wake. */
+  knit_store_seq(&sig->wake_pending, 0);
   int got = ready(arg);
   if (!got) {
     struct timespec ts, *tsp = NULL;
@@ -61,8 +66,6 @@ int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t 
     got = ready(arg);
   }
   knit_fetch_sub_seq(&sig->waiters, 1);
-  /* Re-enable wakes; pairs with the exchange in knit_signal_wake. */
-  knit_store_seq(&sig->wake_pending, 0);
   return got;
 }
 

@@ -60,6 +60,29 @@ static bool is_digit(unsigned char c)
   return c >= '0' && c <= '9';
 }
 
+static bool is_hex(unsigned char c)
+{
+  return is_digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f');
+}
+
+/* Length of a well-formed \uXXXX or \u{X...} escape at s[i], else 0. */
+static size_t uesc_len(const char *s, size_t n, size_t i)
+{
+  if (i + 2 >= n || s[i] != '\\' || s[i + 1] != 'u')
+    return 0;
+  size_t j = i + 2;
+  if (s[j] == '{') {
+    size_t k = j + 1;
+    while (k < n && is_hex((unsigned char)s[k]) && k - j <= 8)
+      k++;
+    return k < n && s[k] == '}' && k > j + 1 ? k + 1 - i : 0;
+  }
+  for (int q = 0; q < 4; q++)
+    if (j + (size_t)q >= n || !is_hex((unsigned char)s[j + q]))
+      return 0;
+  return 6;
+}
+
 static int toks_push(toks *ts, tok t)
 {
   if (ts->n == ts->cap) {
@@ -184,24 +207,18 @@ static int tokenize(const char *s, size_t n, toks *ts)
     }
     tok t = {.kind = TK_PUNCT, .punct = c, .off = i, .len = 1, .nl = nl, .gap = gap};
     nl = gap = false;
-    if (is_id_start(c) || (c == '\\' && i + 1 < n && s[i + 1] == 'u')) {
+    if (is_id_start(c) || uesc_len(s, n, i)) {
       size_t j = i;
       while (j < n) {
-        if (s[j] == '\\' && j + 1 < n && s[j + 1] == 'u') {
-          j += 2;
-          if (j < n && s[j] == '{') {
-            while (j < n && s[j] != '}')
-              j++;
-            j++;
-          }
+        size_t e = uesc_len(s, n, j);
+        if (e) {
+          j += e;
           continue;
         }
         if (!is_id_part((unsigned char)s[j]))
           break;
         j++;
       }
-      if (j > n)
-        j = n;
       t.kind = TK_IDENT;
       t.len = j - i;
     } else if (is_digit(c) || (c == '.' && i + 1 < n && is_digit((unsigned char)s[i + 1]))) {
@@ -792,7 +809,7 @@ static knit_type *parse_object(parser *p)
         list_push(p, &pl, parse_type(p));
       else
         list_push(p, &pl, node(p, KNIT_TYPE_UNKNOWN, p->i) /* not written */);
-      if (!list_move(p, &pl, f))
+      if (!list_move(p, &pl, f) || p->err)
         break;
       m = finish(p, f);
       m->flags |= KNIT_TYPE_METHOD;
@@ -841,7 +858,7 @@ static knit_type *parse_object(parser *p)
           list_push(p, &pl, parse_type(p));
         else
           list_push(p, &pl, node(p, KNIT_TYPE_UNKNOWN, p->i) /* not written */);
-        if (!list_move(p, &pl, f))
+        if (!list_move(p, &pl, f) || p->err || f->n_items == 0)
           break;
         if (getter) {
           m = f->items[f->n_items - 1]; /* a getter declares a property */

@@ -109,6 +109,7 @@ typedef struct knit_msg {
   uint32_t task;
   uint32_t call;
   uint32_t status;
+  uint32_t aux; /* a word for the application: knitting's abort-flag index */
   uint64_t enqueued_ns;
   const uint8_t *data;
   size_t len;
@@ -134,6 +135,9 @@ KNIT_EXPORT int knit_mailbox_reserve(knit_mailbox *mb, size_t len, uint8_t **buf
 KNIT_EXPORT void knit_mailbox_stage(knit_mailbox *mb, unsigned slot, uint32_t task,
                                     uint32_t call, uint32_t status, size_t len,
                                     uint64_t enqueued_ns);
+
+/* Producer: sets the application word of a reserved slot (0 unless set). */
+KNIT_EXPORT void knit_mailbox_set_aux(knit_mailbox *mb, unsigned slot, uint32_t aux);
 
 /* Producer: releases a reserved slot without sending it. */
 KNIT_EXPORT void knit_mailbox_unreserve(knit_mailbox *mb, unsigned slot);

@@ -1,0 +1,109 @@
+// The call path: task shapes, many calls in flight, ordering, isMain.
+import { createPool, importTask, isMain, task } from "knitting";
+import { threadId } from "node:worker_threads";
+import { assert, run, test } from "./harness.mjs";
+
+export const add = task({ f: ([a, b]) => a + b });
+export const greet = (name) => `hello ${name}`;
+export const slowEcho = task({
+  f: async ([value, ms]) => {
+    await new Promise((r) => setTimeout(r, ms));
+    return value;
+  },
+});
+export const whereAmI = task({ f: () => ({ isMain, threadId }) });
+export const single = task({ f: (s) => s + " world" }).createPool();
+export const microAsync = task({ f: async (x) => x * 2 });
+export const thrower = task({ f: () => { throw new Error("nope"); } });
+
+if (isMain) {
+  test("task() with a tuple argument", async () => {
+    const pool = createPool({ threads: 2 })({ add, greet });
+    try {
+      assert.equal(await pool.call.add([1, 2]), 3);
+      assert.equal(await pool.call.greet("you"), "hello you");
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test("the single-task shorthand, and isMain inside workers", async () => {
+    assert.equal(await single.call("hello"), "hello world");
+    await single.shutdown();
+    const pool = createPool({ threads: 1 })({ whereAmI });
+    const r = await pool.call.whereAmI();
+    assert.equal(r.isMain, false);
+    assert.notEqual(r.threadId, 0, "ran on a worker thread");
+    await pool.shutdown();
+  });
+
+  test("importTask: only the worker imports the module", async () => {
+    const pool = createPool({ threads: 1 })({
+      double: importTask({ href: "./fixtures/imported.mjs", name: "double" }),
+      loaded: importTask({ href: new URL("./fixtures/imported.mjs", import.meta.url), name: "loadedOn" }),
+    });
+    assert.equal(await pool.call.double(21), 42);
+    assert.equal(await pool.call.loaded(), "worker");
+    assert.equal(globalThis.__knitImportedLoaded, undefined, "the host never evaluated it");
+    await pool.shutdown();
+  });
+
+  test("10,000 calls in flight each get their own result", async () => {
+    const pool = createPool({ threads: 2 })({ add, microAsync });
+    const n = 10000;
+    const ps = [];
+    for (let i = 0; i < n; i++) ps.push(i % 2 ? pool.call.add([i, 1]) : pool.call.microAsync(i));
+    const out = await Promise.all(ps);
+    for (let i = 0; i < n; i++) assert.equal(out[i], i % 2 ? i + 1 : i * 2);
+    await pool.shutdown();
+  });
+
+  test("completion order does not matter", async () => {
+    const pool = createPool({ threads: 1 })({ slowEcho });
+    const delays = [40, 5, 25, 1, 15, 0, 30, 10];
+    const out = await Promise.all(delays.map((ms, i) => pool.call.slowEcho([i, ms])));
+    assert.deepEqual(out, delays.map((_, i) => i));
+    await pool.shutdown();
+  });
+
+  test("more than 32 async calls queued per lane", async () => {
+    const pool = createPool({ threads: 1 })({ slowEcho });
+    const n = 300;
+    const out = await Promise.all(Array.from({ length: n }, (_, i) => pool.call.slowEcho([i, i % 7])));
+    assert.deepEqual(out, Array.from({ length: n }, (_, i) => i));
+    await pool.shutdown();
+  });
+
+  test("balancers and the inliner all deliver", async () => {
+    for (const balancer of ["roundRobin", "firstIdle", "randomLane", "firstIdleOrRandom"]) {
+      const pool = createPool({ threads: 2, balancer, inliner: { position: "first", batchSize: 4, dispatchThreshold: 2 } })({ add, thrower });
+      const out = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.call.add([i, i])));
+      assert.deepEqual(out, Array.from({ length: 200 }, (_, i) => 2 * i), balancer);
+      const errs = await Promise.allSettled(Array.from({ length: 20 }, () => pool.call.thrower()));
+      assert.ok(errs.every((r) => r.status === "rejected" && r.reason instanceof Error && r.reason.message === "nope"));
+      await pool.shutdown();
+    }
+  });
+
+  test("an inliner-only pool runs on the host", async () => {
+    const pool = createPool({ threads: 0, inliner: true })({ add });
+    assert.equal(await pool.call.add([2, 3]), 5);
+    await pool.shutdown();
+  });
+
+  test("a Promise argument is awaited before sending", async () => {
+    const pool = createPool({ threads: 1 })({ add });
+    assert.equal(await pool.call.add(Promise.resolve([4, 5])), 9);
+    await pool.shutdown();
+  });
+
+  test("using disposes the pool", async () => {
+    const pool = createPool({ threads: 1 })({ add });
+    assert.equal(await pool.call.add([1, 1]), 2);
+    pool[Symbol.dispose]();
+    const r = await pool.call.add([1, 1]).then(() => "resolved", (e) => e);
+    assert.ok(r instanceof Error);
+  });
+
+  await run("calls");
+}

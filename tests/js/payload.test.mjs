@@ -1,0 +1,158 @@
+// Payloads: every supported type round-trips as itself, nested anywhere;
+// unsupported values are TypeErrors, oversized ones RangeErrors, and the
+// pool keeps working after either.
+import { Buffer } from "node:buffer";
+import { createPool, Envelope, isMain, task } from "knitting";
+import { assert, rejectsWith, run, test } from "./harness.mjs";
+
+export const echo = task({ f: (x) => x });
+export const describe = task({
+  f: (x) => Object.prototype.toString.call(x) + (x?.constructor?.name ?? ""),
+});
+export const makeBig = task({ f: (n) => new Float64Array(n).map((_, i) => i) });
+
+function sameValue(a, b, path = "value") {
+  if (typeof a === "number" && Number.isNaN(a)) return assert.ok(Number.isNaN(b), path);
+  if (typeof a === "number") return assert.ok(Object.is(a, b), `${path}: ${a} vs ${b}`);
+  if (a instanceof Date) {
+    assert.ok(b instanceof Date, path);
+    return assert.equal(a.getTime(), b.getTime(), path);
+  }
+  if (ArrayBuffer.isView(a)) {
+    assert.equal(Object.getPrototypeOf(b), Object.getPrototypeOf(a), `${path}: kind`);
+    const bytes = (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    return assert.deepEqual(bytes(b), bytes(a), path);
+  }
+  if (a instanceof ArrayBuffer) {
+    assert.ok(b instanceof ArrayBuffer, path);
+    return assert.deepEqual(new Uint8Array(b), new Uint8Array(a), path);
+  }
+  if (a instanceof Map) {
+    assert.ok(b instanceof Map, path);
+    assert.equal(b.size, a.size, path);
+    const bk = [...b.entries()];
+    [...a.entries()].forEach(([k, v], i) => {
+      sameValue(k, bk[i][0], `${path}.key${i}`);
+      sameValue(v, bk[i][1], `${path}.val${i}`);
+    });
+    return;
+  }
+  if (a instanceof Set) {
+    assert.ok(b instanceof Set, path);
+    const bv = [...b];
+    return [...a].forEach((v, i) => sameValue(v, bv[i], `${path}[${i}]`));
+  }
+  if (a instanceof Envelope) {
+    assert.ok(b instanceof Envelope, path);
+    sameValue(a.header, b.header, `${path}.header`);
+    return sameValue(a.payload, b.payload, `${path}.payload`);
+  }
+  if (a instanceof Error) {
+    assert.ok(b instanceof a.constructor, `${path}: ${b?.constructor?.name}`);
+    assert.equal(b.message, a.message);
+    return assert.equal(b.name, a.name);
+  }
+  if (Array.isArray(a)) {
+    assert.ok(Array.isArray(b), path);
+    assert.equal(b.length, a.length, path);
+    return a.forEach((v, i) => sameValue(v, b[i], `${path}[${i}]`));
+  }
+  if (a && typeof a === "object") {
+    assert.deepEqual(Object.keys(b), Object.keys(a), path);
+    return Object.keys(a).forEach((k) => sameValue(a[k], b[k], `${path}.${k}`));
+  }
+  assert.equal(b, a, path);
+}
+
+const samples = {
+  int: 42, negZero: -0, nan: NaN, inf: Infinity, ninf: -Infinity, float: 0.1 + 0.2, big: 2 ** 53 + 2,
+  t: true, f: false, nul: null, undef: undefined,
+  bigint: 123n, negBig: -(2n ** 200n) - 7n, zeroBig: 0n,
+  str: "hello", empty: "", unicode: "héllo wörld ✓ 😀", lone: "a\uD800b\uDC00", nul_char: "a\0b",
+  date: new Date(1700000000123), sym: Symbol.for("knit.test"),
+  arr: [1, "two", [3, [4]]], obj: { a: 1, b: { c: [1, 2] }, "1": "numeric key" }, nullProto: Object.assign(Object.create(null), { x: 1 }),
+  map: new Map([[1, "a"], ["b", { c: 2 }], [{ k: 1 }, [3]]]), set: new Set([1, "x", 2n]),
+  u8: new Uint8Array([1, 2, 255]), i8: new Int8Array([-1, 2]), u8c: new Uint8ClampedArray([0, 255]),
+  i16: new Int16Array([-300, 300]), u16: new Uint16Array([65535]), i32: new Int32Array([-1, 2 ** 31 - 1]),
+  u32: new Uint32Array([2 ** 32 - 1]), f32: new Float32Array([1.5, -0]), f64: new Float64Array([Math.PI, -0, NaN]),
+  b64: new BigInt64Array([-1n, 2n ** 62n]), bu64: new BigUint64Array([2n ** 64n - 1n]),
+  dv: new DataView(new Uint8Array([9, 8, 7]).buffer), ab: new Uint8Array([5, 6]).buffer,
+  buf: Buffer.from("buffer!"), sub: new Uint8Array([0, 1, 2, 3, 4]).subarray(1, 3),
+  env: new Envelope({ kind: "frame" }, new Uint8Array([1, 2, 3]).buffer),
+  err: new TypeError("inner"),
+};
+
+if (isMain) {
+  const pool = createPool({ threads: 1 })({ echo, describe, makeBig });
+
+  test("every supported type round-trips at the top level", async () => {
+    for (const [name, value] of Object.entries(samples)) sameValue(value, await pool.call.echo(value), name);
+  });
+
+  test("every supported type round-trips nested in arrays, objects, Map and Set", async () => {
+    const nested = [samples, [samples], new Map([["m", samples]]), new Set([samples.u8])];
+    const back = await pool.call.echo(nested);
+    sameValue(nested, back);
+    assert.ok(back[0].u8 instanceof Uint8Array, "a Uint8Array inside an object stays one");
+    assert.equal(typeof back[0].bigint, "bigint");
+    assert.ok(back[0].date instanceof Date);
+  });
+
+  test("a Buffer comes back as a Buffer, a Uint8Array as a Uint8Array", async () => {
+    assert.equal(await pool.call.describe(Buffer.from("x")), "[object Uint8Array]Buffer");
+    assert.equal(await pool.call.describe(new Uint8Array(1)), "[object Uint8Array]Uint8Array");
+  });
+
+  test("a 5 MiB Float64Array and a 2 MiB string arrive whole", async () => {
+    const n = (5 * 1024 * 1024) / 8;
+    const big = new Float64Array(n).map((_, i) => i * 1.5);
+    const back = await pool.call.echo(big);
+    assert.equal(back.length, n);
+    for (let i = 0; i < n; i += 4099) assert.equal(back[i], i * 1.5);
+    assert.equal(back[n - 1], (n - 1) * 1.5);
+    const s = "ab✓".repeat((2 * 1024 * 1024) / 3);
+    assert.equal(await pool.call.echo(s), s);
+    const made = await pool.call.makeBig(n);
+    assert.equal(made.length, n);
+    assert.equal(made[n - 1], n - 1);
+  });
+
+  test("unsupported values reject with a TypeError and the pool keeps working", async () => {
+    class Point { constructor() { this.x = 1; } }
+    const cyclic = { a: 1 };
+    cyclic.self = cyclic;
+    await rejectsWith(pool.call.echo(() => 1), TypeError, /function/);
+    await rejectsWith(pool.call.echo(Symbol("local")), TypeError, /Symbol/);
+    await rejectsWith(pool.call.echo(new Point()), TypeError, /class Point/);
+    await rejectsWith(pool.call.echo(cyclic), TypeError, /cyclic/);
+    await rejectsWith(pool.call.echo({ deep: [Promise.resolve(1)] }), TypeError, /Promise/);
+    await rejectsWith(pool.call.echo(new WeakMap()), TypeError);
+    assert.equal(await pool.call.echo("still fine"), "still fine");
+  });
+
+  test("payloads over the limit reject with a RangeError and the pool keeps working", async () => {
+    const small = createPool({ threads: 1, payload: { maxPayloadBytes: 1024 * 1024 } })({ echo, makeBig });
+    await rejectsWith(small.call.echo(new Uint8Array(2 * 1024 * 1024)), RangeError, /limit/);
+    assert.equal(await small.call.echo("ok"), "ok");
+    // A result over the limit rejects the call, too.
+    await rejectsWith(small.call.makeBig(1024 * 1024), RangeError);
+    assert.equal(await small.call.echo(7), 7);
+    await small.shutdown();
+  });
+
+  test("bad options are TypeErrors from createPool", async () => {
+    assert.throws(() => createPool({ threads: -1 }), TypeError);
+    assert.throws(() => createPool({ threads: 1.5 }), TypeError);
+    assert.throws(() => createPool({ balancer: "nope" }), TypeError);
+    assert.throws(() => createPool({ payload: { maxPayloadBytes: "big" } }), TypeError);
+    assert.throws(() => createPool({ worker: { timers: { spinMicroseconds: -5 } } }), TypeError);
+    assert.throws(() => createPool({ threds: 2 }), /unknown option options.threds/);
+    assert.throws(() => createPool({ threads: 0 }), TypeError);
+    assert.throws(() => createPool({ inliner: { batchSize: 0 } }), TypeError);
+    assert.throws(() => createPool({ debug: "yes" }), TypeError);
+    assert.throws(() => createPool()({ notATask: 5 }), TypeError);
+  });
+
+  await run("payload");
+  await pool.shutdown();
+}
