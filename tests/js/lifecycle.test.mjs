@@ -186,7 +186,11 @@ if (isMain) {
     }
     await sleep(500);
     const after = count();
-    assert.ok(after.fds <= before.fds + 4, `fds ${before.fds} -> ${after.fds}`);
+    // deno leaks an eventfd and an epoll fd for every worker that loaded any
+    // Node-API addon (reproduced without knitting; docs/lifecycle.md), so
+    // there the bound is exactly that cost: 200 workers were started.
+    const runtimeCost = runtimeName === "deno" ? 2 * 200 : 0;
+    assert.ok(after.fds <= before.fds + 4 + runtimeCost, `fds ${before.fds} -> ${after.fds}`);
     assert.ok(after.threads <= before.threads + 4, `threads ${before.threads} -> ${after.threads}`);
   }, { timeoutMs: 120000 });
 
