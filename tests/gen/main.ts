@@ -1,0 +1,19 @@
+// Calls every task of the generated table and checks the answers.
+import { createPool } from "knitting";
+import table from "./gen/tasks.knit.js";
+
+const pool = createPool({ threads: 2 })(table);
+const got = [
+  await pool.call.add([2, 3]),
+  await pool.call.inc(41),
+  await pool.call.greet("gen"),
+  await pool.call.shout("loud"),
+  await pool.call.twice(21),
+  await pool.call.plus([1, 1]),
+];
+const want = [5, 42, "hello gen", "LOUD", 42, 2];
+const tid = await pool.call.where();
+await pool.shutdown();
+if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+if (!(tid > 0)) throw new Error(`expected a worker thread id, got ${tid}`);
+console.log("generated table ok");

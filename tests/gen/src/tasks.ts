@@ -1,0 +1,13 @@
+// Task module for the generated-table test: one of each task form.
+import { importTask, task } from "knitting";
+import { threadId } from "node:worker_threads";
+
+export const add = task<[number, number], number>({ f: ([a, b]) => a + b });
+export const inc = (x: number): number => x + 1;
+export function greet(name: string): string {
+  return `hello ${name}`;
+}
+export const shout = task({ f: async (s: string): Promise<string> => s.toUpperCase() });
+export const where = (): number => threadId;
+export const twice = importTask<number, number>({ href: "./imported.ts", name: "twice" });
+export { add as plus } from "./more.ts";
