@@ -5,6 +5,7 @@
 // calls are hot (setImmediate, never a millisecond timer) and, once a burst
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
+import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
 import { checkPoolOptions } from "./options.js";
@@ -128,6 +129,8 @@ class Pool {
   startLane(index) {
     const lane = new Lane(this, index);
     const { worker: w } = this.options;
+    // Node gives workers a gc() only if the flag is set before they start.
+    if (w.gc && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
       workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
@@ -542,7 +545,7 @@ class InlineLane {
       const f = this.pool.specs[rec.task].local;
       let result;
       try {
-        result = f(knit.decode(knit.encode(rec.arg)));
+        result = f(knit.decode(knit.encode(rec.arg)), { hasAborted: () => rec.settled, now: knit.now });
       } catch (err) {
         this.finish(rec, false, err);
         continue;
@@ -570,6 +573,13 @@ class InlineLane {
 Pool.prototype.submitAnywhere = function (rec) {
   return this.lanes.some((lane) => this.submit(lane, rec));
 };
+
+let gcExposed = false;
+function exposeGc() {
+  if (gcExposed) return;
+  gcExposed = true;
+  v8.setFlagsFromString("--expose-gc");
+}
 
 function installExitHook() {
   if (exitHookInstalled || typeof process === "undefined" || !process.on) return;
