@@ -1,7 +1,8 @@
 // The worker loop: take every pending request in one batch, run the tasks,
 // write the results back in one batch. With nothing to do it spins, runs GC
-// once, then parks in C at zero CPU. While async tasks are in flight it must
-// not block the event loop, so it waits on a watcher thread instead.
+// once, then parks in C for up to parkMs; if still idle it hands the wait to
+// a watcher thread and lets its event loop sleep. While async tasks are in
+// flight it must not block the event loop, so it uses the watcher at once.
 import { parentPort } from "node:worker_threads";
 import { knit } from "./addon.js";
 import { workerConfig } from "./env.js";
@@ -188,7 +189,9 @@ export async function serveWorker(tasks, config = workerConfig) {
     }
     const r = knit.wait(lane, spinUs, parkMs, idle);
     if (r === CLOSING) break;
-    if (r === 0) await immediate(); // the park timed out: let timers run
+    // Still idle after a park: hand the wait to the watcher thread and free
+    // this thread's event loop (its timers run; no periodic wake-ups).
+    if (r === 0) await loopWait();
   }
   parentPort?.close?.();
 }

@@ -173,7 +173,7 @@ if (isMain) {
   });
 
   test("100 create/shutdown cycles leave no threads or descriptors behind", async () => {
-    const count = () => ({ fds: countDir("/proc/self/fd"), threads: countDir("/proc/self/task") });
+    const count = () => ({ fds: countDir("/proc/self/fd"), threads: countDir("/proc/self/task"), rss: process.memoryUsage().rss });
     const pool0 = createPool({ threads: 2 })({ quick });
     await pool0.call.quick(0);
     await pool0.shutdown();
@@ -192,6 +192,10 @@ if (isMain) {
     const runtimeCost = runtimeName === "deno" ? 2 * 200 : 0;
     assert.ok(after.fds <= before.fds + 4 + runtimeCost, `fds ${before.fds} -> ${after.fds}`);
     assert.ok(after.threads <= before.threads + 4, `threads ${before.threads} -> ${after.threads}`);
+    // 200 workers came and went; a leaked lane or arena per worker would
+    // show here (each commits megabytes), allocator noise would not.
+    const grewMb = (after.rss - before.rss) / 2 ** 20;
+    assert.ok(grewMb < 64, `rss grew ${grewMb.toFixed(1)} MiB`);
   }, { timeoutMs: 120000 });
 
   await run("lifecycle");
