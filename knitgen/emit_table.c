@@ -11,14 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct subst {
-  const char *key; /* without the @s */
-  const char *val;
-} subst;
+typedef kg_subst subst;
 
 /* Copies template @name to @path, replacing @KEY@ by its value. */
-static int fill(const char *name, const char *path, const subst *subs, size_t nsubs,
-                kg_diags *d)
+int kg_template_fill(const char *name, const char *path, const kg_subst *subs, size_t nsubs,
+                     kg_diags *d)
 {
   const kg_template *t = kg_template_find(name);
   if (!t) {
@@ -220,6 +217,23 @@ static const char *const kind_names[] = {"task", "function", "import", "native"}
 
 int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_diags *d)
 {
+  return kg_emit_table_opts(p, dir, stem, NULL, d);
+}
+
+/* @o->map, if set, replaces the absolute path of a module that a worker
+ * imports (or that the types name): the npm package imports compiled copies. */
+static char *mapped(const kg_table_opts *o, char *abs)
+{
+  if (!abs || !o || !o->map)
+    return abs;
+  char *m = o->map(o->ctx, abs);
+  free(abs);
+  return m;
+}
+
+int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
+                       const kg_table_opts *o, kg_diags *d)
+{
   char dir_real[PATH_MAX];
   if (!realpath(dir, dir_real)) {
     kg_diag_path(d, KG_ERROR, dir, "cannot resolve: %s", strerror(errno));
@@ -245,7 +259,7 @@ int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_dia
        * relative to the module that declares the task */
       if (t->href[0] == '.' || t->href[0] == '/') {
         char *mdir = dirname_of(real);
-        char *abs = mdir ? absolute(mdir, t->href) : NULL;
+        char *abs = mapped(o, mdir ? absolute(mdir, t->href) : NULL);
         spec[k] = abs ? relative(dir_real, abs) : NULL;
         free(mdir);
         free(abs);
@@ -257,7 +271,9 @@ int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_dia
       spec[k] = NULL; /* runs on C threads */
       export[k] = NULL;
     } else {
-      spec[k] = real && real[0] == '/' ? relative(dir_real, real) : strdup(t->module->file->path);
+      char *abs = real && real[0] == '/' ? mapped(o, strdup(real)) : NULL;
+      spec[k] = abs ? relative(dir_real, abs) : strdup(t->module->file->path);
+      free(abs);
       export[k] = strdup(t->export_name);
     }
     if (t->kind != KG_K_NATIVE && (!spec[k] || !export[k]))
@@ -345,10 +361,15 @@ int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_dia
 
   static const char *const runtimes[] = {"node", "deno", "bun"};
   static const char *const runtime_names[] = {"Node.js", "Deno", "Bun"};
-  for (int step = 0; step < 5 && !rc; step++) {
+  /* steps 5-7: per-runtime tables naming one worker (npm packages) */
+  int steps = o && o->runtime_tables ? 8 : 5;
+  for (int step = 0; step < steps && !rc; step++) {
     char *path = NULL, tpl[64];
-    const char *rt = step >= 2 ? runtimes[step - 2] : "";
-    if (step == 0) {
+    const char *rt = step >= 5 ? runtimes[step - 5] : step >= 2 ? runtimes[step - 2] : "";
+    if (step >= 5) {
+      snprintf(tpl, sizeof tpl, "package.table.js.in");
+      rc = asprintf(&path, "%s/%s.%s.mjs", dir, stem, rt) < 0 ? -ENOMEM : 0;
+    } else if (step == 0) {
       snprintf(tpl, sizeof tpl, "table.js.in");
       rc = asprintf(&path, "%s/%s.knit.js", dir, stem) < 0 ? -ENOMEM : 0;
     } else if (step == 1) {
@@ -368,9 +389,10 @@ int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_dia
       {"TYPES", types ? types : ""},
       {"IMPORTS", imports ? imports : ""},
       {"LIST", list ? list : ""},
-      {"RUNTIME", step >= 2 ? runtime_names[step - 2] : ""},
+      {"RUNTIME", step >= 5 ? runtime_names[step - 5] : step >= 2 ? runtime_names[step - 2] : ""},
+      {"RUNTIME_KEY", rt},
     };
-    rc = fill(tpl, path, subs, sizeof subs / sizeof subs[0], d);
+    rc = kg_template_fill(tpl, path, subs, sizeof subs / sizeof subs[0], d);
     free(path);
   }
   for (size_t k = 0; k < n; k++) {

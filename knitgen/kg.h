@@ -292,6 +292,24 @@ int kg_emit_depfile(const kg_project *p, const char *target, FILE *out);
 /* emit_table.c: DIR/<stem>.knit.js, .knit.d.ts and the worker entries. */
 int kg_emit_table(const kg_project *p, const char *dir, const char *stem, kg_diags *d);
 
+typedef struct kg_table_opts {
+  /* Maps the absolute path of a module that workers import to the absolute
+   * path to import instead; returns a malloc'd string (NULL: out of memory).
+   * NULL: the modules themselves. */
+  char *(*map)(void *ctx, const char *abs);
+  void *ctx;
+  /* Also write DIR/<stem>.<runtime>.mjs (package.table.js.in): a table
+   * naming only that runtime's worker entry. */
+  bool runtime_tables;
+} kg_table_opts;
+/* kg_emit_table with options (@o may be NULL). */
+int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
+                       const kg_table_opts *o, kg_diags *d);
+/* emit_package.c: `--package NAME[@VERSION]`: an npm package in DIR (see
+ * docs/knitgen.md): package.json, the tables and worker entries, and the
+ * task modules compiled to JS + .d.ts by the project's TypeScript (tsc). */
+int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_diags *d);
+
 /* JSON string escaping of @s[0..@n) (UTF-8 in, valid JSON out). */
 void kg_json_str(FILE *out, const char *s, size_t n);
 
@@ -302,5 +320,15 @@ typedef struct kg_template {
   size_t len;
 } kg_template;
 const kg_template *kg_template_find(const char *name);
+
+typedef struct kg_subst {
+  const char *key; /* without the @s */
+  const char *val;
+} kg_subst;
+/* emit_table.c: writes template @name to @path with every @KEY@ of @subs
+ * replaced by its value (other @s are kept). Errors go to @d. Returns 0 or
+ * a negative errno. */
+int kg_template_fill(const char *name, const char *path, const kg_subst *subs, size_t nsubs,
+                     kg_diags *d);
 
 #endif

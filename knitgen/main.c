@@ -16,6 +16,8 @@ static void usage(FILE *out)
         "                       DIR/<stem>.manifest.json with -o)\n"
         "  -o, --output DIR     write the dispatch table and worker entries to DIR\n"
         "                       (created if missing)\n"
+        "  --package NAME[@VER] with -o DIR: write an npm package to DIR (the task\n"
+        "                       modules compiled by the project's tsc)\n"
         "  --depfile FILE       write a make-style depfile of every scanned input\n"
         "  --depfile-target T   the target named in the depfile (default: the first\n"
         "                       output written, or FILE's name without .d)\n"
@@ -65,7 +67,7 @@ static char *stem_of(const char *path)
 int main(int argc, char **argv)
 {
   bool manifest = false;
-  const char *outdir = NULL, *depfile = NULL, *deptarget = NULL;
+  const char *outdir = NULL, *depfile = NULL, *deptarget = NULL, *package = NULL;
   const char **inputs = calloc((size_t)argc, sizeof *inputs);
   int ninputs = 0;
   if (!inputs)
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
       manifest = true;
     } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && k + 1 < argc) {
       outdir = argv[++k];
+    } else if (!strcmp(a, "--package") && k + 1 < argc) {
+      package = argv[++k];
     } else if (!strcmp(a, "--depfile") && k + 1 < argc) {
       depfile = argv[++k];
     } else if (!strcmp(a, "--depfile-target") && k + 1 < argc) {
@@ -100,8 +104,10 @@ int main(int argc, char **argv)
       inputs[ninputs++] = a;
     }
   }
-  if (!ninputs || (!manifest && !outdir)) {
-    fprintf(stderr, "knitgen: %s\n", !ninputs ? "no input files" : "nothing to do: pass --manifest or -o DIR");
+  if (!ninputs || (!manifest && !outdir) || (package && (!outdir || manifest))) {
+    fprintf(stderr, "knitgen: %s\n", !ninputs ? "no input files"
+                                     : package  ? "--package needs -o DIR (and no --manifest)"
+                                                : "nothing to do: pass --manifest or -o DIR");
     usage(stderr);
     free(inputs);
     return 2;
@@ -135,8 +141,11 @@ int main(int argc, char **argv)
     }
   }
   if (p.diags.errors == 0 && outdir && !manifest) {
-    kg_emit_table(&p, outdir, stem, &p.diags);
-    if (asprintf(&first_out, "%s/%s.knit.js", outdir, stem) < 0)
+    if (package)
+      kg_emit_package(&p, outdir, package, &p.diags);
+    else
+      kg_emit_table(&p, outdir, stem, &p.diags);
+    if (asprintf(&first_out, package ? "%s/package.json" : "%s/%s.knit.js", outdir, stem) < 0)
       first_out = NULL;
   }
   if (depfile && p.diags.errors == 0) {
