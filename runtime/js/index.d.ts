@@ -43,6 +43,29 @@ export interface TaskTable<M extends Record<string, [unknown, unknown]>> {
 
 export declare function task<A = any, R = any>(spec: TaskSpec<A, R>): Task<A, Awaited<R>>;
 export declare function importTask<A = any, R = any>(spec: { href: string | URL; name: string; timeout?: Timeout }): ImportedTask<A, R>;
+/**
+ * A task whose body is a C function in a shared library, run on the pool's
+ * C threads (docs/native-tasks.md). `library` is resolved relative to the
+ * declaring module. `arg` and `result` carry the signature as TypeScript type
+ * text; leave them out only if the library holds knitgen's `--c-stubs`
+ * dispatch for the symbol.
+ */
+export interface NativeTaskSpec {
+  symbol: string;
+  library: string | URL;
+  arg?: string;
+  result?: string;
+  timeout?: Timeout;
+}
+
+export interface NativeTask<A, R> {
+  readonly symbol: string;
+  /** The library path as resolved at declaration. */
+  readonly library: string;
+  createPool(options?: PoolOptions): SingleTaskPool<A, R>;
+}
+
+export declare function nativeTask<A = any, R = any>(spec: NativeTaskSpec): NativeTask<A, R>;
 export declare function defineTable<M extends Record<string, [unknown, unknown]>>(spec: unknown): TaskTable<M>;
 
 /** A header plus a binary body that is copied once and never walked. */
@@ -81,6 +104,8 @@ export interface PoolOptions {
     gc?: boolean;
   };
   host?: { spinMicroseconds?: number };
+  /** C threads for native tasks (default 1 if the pool has any, else 0). `threads` counts JS workers only. */
+  native?: number;
   /** Most calls pending (queued or running) before new calls reject. */
   maxQueue?: number;
   abortSignalCapacity?: number;
@@ -92,6 +117,7 @@ type Fn<A, R> = (arg: A, options?: CallOptions) => Promise<R>;
 type Callable<T> =
   T extends Task<infer A, infer R> ? Fn<A, R>
   : T extends ImportedTask<infer A, infer R> ? Fn<A, R>
+  : T extends NativeTask<infer A, infer R> ? Fn<A, R>
   : T extends SingleTaskPool<infer A, infer R> ? Fn<A, R>
   : T extends () => infer R ? Fn<void, Awaited<R>>
   : T extends (arg: infer A) => infer R ? Fn<A, Awaited<R>>
@@ -104,6 +130,8 @@ export interface PoolControl {
   [Symbol.asyncDispose](): Promise<void>;
   readonly pending: number;
   readonly threads: number;
+  /** C threads serving native tasks. */
+  readonly native: number;
 }
 
 export interface Pool<T> extends PoolControl {

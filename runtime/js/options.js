@@ -51,7 +51,9 @@ export function checkPoolOptions(options) {
       dispatchThreshold: int(i.dispatchThreshold, "inliner.dispatchThreshold", 0, 1 << 30, 0),
     };
   }
-  if (threads === 0 && !inliner) throw new TypeError("createPool: threads is 0 and there is no inliner: nothing could run the tasks");
+  // native: C threads for nativeTask()s (default: 1 if the pool has any).
+  const native = o.native === undefined ? undefined : int(o.native, "native", 0, 256, undefined);
+  if (threads === 0 && !inliner && !native) throw new TypeError("createPool: threads is 0 and there is no inliner: nothing could run the tasks");
 
   const p = object(o.payload, "payload");
   known(p, "payload", ["payloadInitialBytes", "payloadMaxByteLength", "maxPayloadBytes"]);
@@ -102,7 +104,7 @@ export function checkPoolOptions(options) {
     debug: o.debug ?? false,
     maxQueue: o.maxQueue === undefined ? Infinity : int(o.maxQueue, "maxQueue", 0, 2 ** 31, 0),
     abortSignalCapacity: int(o.abortSignalCapacity, "abortSignalCapacity", 1, 1 << 20, 4096),
-    native: o.native,
+    native,
     allowRemoteModules: o.allowRemoteModules ?? false,
   };
 }

@@ -11,6 +11,7 @@ import { knit, runtime } from "./addon.js";
 import { checkPoolOptions } from "./options.js";
 import { callerSite, describeSite } from "./site.js";
 import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
+import { NATIVE } from "./native.js";
 import { TABLE, isMain, WORKER_FLAG } from "./env.js";
 
 const STOP_GRACE_MS = 1000;
@@ -29,6 +30,7 @@ function knitError(message, options) {
 // ---- task specs: what a worker needs to find each task ---------------------
 
 function specOf(name, value, poolSite) {
+  if (value && value[NATIVE]) return { name, kind: "native", native: true, library: value.library, symbol: value.symbol, arg: value.arg, result: value.result, timeout: value.timeout, abortable: false, local: null };
   if (value && value[TASK]) {
     if (!value.site) throw new TypeError(`createPool: cannot tell where task "${name}" was defined`);
     return { name, kind: "task", href: value.site.href, line: value.site.line, timeout: value.timeout, abortable: !!value.abortSignal, local: value.f };
@@ -110,6 +112,13 @@ class Pool {
     this.lastProgress = 0;
     this.drainWaiters = [];
     this.out = [];
+    // Native tasks: load and check everything now, so createPool throws.
+    const natives = specs.flatMap((s, id) => (s.native ? [{ id, name: s.name, library: s.library, symbol: s.symbol, arg: s.arg, result: s.result }] : []));
+    const jsTasks = specs.length - natives.length;
+    const nativeThreads = options.native ?? (natives.length ? 1 : 0);
+    if (natives.length && nativeThreads === 0) throw new TypeError(`createPool: native is 0, but task "${natives[0].name}" is native`);
+    if (jsTasks && options.threads === 0 && !options.inliner) throw new TypeError("createPool: threads is 0 and there is no inliner: nothing could run the JS tasks");
+    this.nativeTable = natives.length ? knit.nativeTable(natives) : null;
     // Abort flags shared with every worker; a slot is held from dispatch
     // until the worker's answer arrives, so the task can always read it.
     this.abortFlags = new Int32Array(new SharedArrayBuffer(4 * options.abortSignalCapacity));
@@ -118,12 +127,23 @@ class Pool {
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
-    for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
+    if (jsTasks) for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
+    // A native lane is a lane whose consumer is a C thread, not a Worker.
+    this.nativeLanes = [];
+    for (let i = 0; natives.length && i < nativeThreads; i++) this.nativeLanes.push(this.startNativeLane(i));
     this.inline = options.inliner ? new InlineLane(this, options.inliner) : null;
     this.pollTick = () => this.poll();
     this.flushTick = () => this.flush();
     livePools.add(this);
     installExitHook();
+  }
+
+  startNativeLane(index) {
+    const lane = new Lane(this, index);
+    lane.native = true;
+    lane.ready = true;
+    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes);
+    return lane;
   }
 
   startLane(index) {
@@ -184,10 +204,11 @@ class Pool {
     return promise;
   }
 
-  pick() {
-    const lanes = this.lanes;
+  pick(rec) {
+    const native = this.specs[rec.task].native;
+    const lanes = native ? this.nativeLanes : this.lanes;
     const n = lanes.length;
-    const inline = this.inline && this.pendingCount > this.inline.dispatchThreshold ? this.inline : null;
+    const inline = !native && this.inline && this.pendingCount > this.inline.dispatchThreshold ? this.inline : null;
     if (n === 0) return inline;
     let lane = null;
     switch (this.options.balancer) {
@@ -211,7 +232,7 @@ class Pool {
       this.queue.push(rec); // keep FIFO order behind earlier calls
       return;
     }
-    const lane = this.pick();
+    const lane = this.pick(rec);
     if (lane === this.inline && lane) return lane.run(rec);
     if (!lane || !this.submit(lane, rec)) this.queue.push(rec);
   }
@@ -242,7 +263,7 @@ class Pool {
     this.calls.set(id, rec);
     lane.inflight++;
     this.workerInflight++;
-    if (this.options.worker.hardTimeoutMs) this.armHardTimeout(rec);
+    if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
     if (!lane.dirty) {
       lane.dirty = true;
       if (!this.flushScheduled) {
@@ -255,10 +276,12 @@ class Pool {
 
   flush() {
     this.flushScheduled = false;
-    for (const lane of this.lanes) {
-      if (lane.dirty) {
-        lane.dirty = false;
-        knit.flushRequests(lane.handle);
+    for (const lanes of [this.lanes, this.nativeLanes]) {
+      for (const lane of lanes) {
+        if (lane.dirty) {
+          lane.dirty = false;
+          knit.flushRequests(lane.handle);
+        }
       }
     }
     this.startPolling();
@@ -271,7 +294,7 @@ class Pool {
         this.queue.shift();
         continue;
       }
-      const lane = this.pick();
+      const lane = this.pick(rec);
       if (!lane) return;
       if (lane === this.inline) {
         this.queue.shift();
@@ -280,7 +303,7 @@ class Pool {
       }
       if (!this.submit(lane, rec)) {
         // That lane is full; try any lane with room before giving up.
-        const other = this.lanes.find((l) => l !== lane && this.submit(l, rec));
+        const other = (this.specs[rec.task].native ? this.nativeLanes : this.lanes).find((l) => l !== lane && this.submit(l, rec));
         if (!other) return;
       }
       this.queue.shift();
@@ -489,6 +512,14 @@ class Pool {
         return exited.then(() => clearTimeout(force));
       });
       this.lanes = [];
+      // A native thread leaves its loop after the call under way and drops
+      // its own reference to the lane; the host lets go at once.
+      for (const lane of this.nativeLanes) {
+        lane.closed = true;
+        knit.laneStop(lane.handle);
+        knit.laneClose(this.handle, lane.handle);
+      }
+      this.nativeLanes = [];
       await Promise.all(exits);
       knit.poolClose(this.handle);
       livePools.delete(this);
@@ -588,6 +619,7 @@ function installExitHook() {
   process.on("exit", () => {
     for (const pool of livePools) {
       for (const lane of pool.lanes) if (!lane.closed) knit.laneStop(lane.handle);
+      for (const lane of pool.nativeLanes) if (!lane.closed) knit.laneStop(lane.handle);
     }
   });
 }
@@ -621,6 +653,9 @@ function publicPool(pool, names) {
     get threads() {
       return pool.lanes.length;
     },
+    get native() {
+      return pool.nativeLanes.length;
+    },
   };
 }
 
@@ -634,6 +669,8 @@ export function createPool(options) {
       const table = tasks[TABLE];
       const names = table.tasks.map((t) => t.name);
       const specs = table.tasks.map((t) => ({ name: t.name, kind: t.kind, timeout: t.timeout, local: null }));
+      const native = table.tasks.find((t) => t.kind === "native");
+      if (native) throw new TypeError(`createPool: task "${native.name}" of this knitgen table is native; pass its nativeTask() definition in a tasks object instead (tables do not carry libraries yet)`);
       const url = table.workers[runtime] ?? table.workers.node;
       return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
     }

@@ -61,3 +61,4 @@ let createSinglePool = () => {
 export function setSinglePoolFactory(factory) {
   createSinglePool = factory;
 }
+export const createSinglePoolOf = (definition, options) => createSinglePool(definition, options);

@@ -11,6 +11,8 @@ function definitionOf(value) {
 }
 
 async function resolve(spec) {
+  // Native tasks run on the pool's C threads; keep the index, never the call.
+  if (spec.kind === "native") return () => { throw new Error(`knitting: native task "${spec.name}" reached a JS worker`); };
   const mod = await import(spec.href);
   const where = `${spec.href}`;
   switch (spec.kind) {

@@ -97,5 +97,6 @@ NAPI_MODULE_INIT() {
   napi_value version;
   NAPI_CALL(env, napi_create_string_utf8(env, KNIT_VERSION, NAPI_AUTO_LENGTH, &version));
   NAPI_CALL(env, napi_set_named_property(env, exports, "version", version));
+  if (!knit__native_init(env, exports)) return NULL;
   return knit__lane_init(env, exports);
 }

@@ -60,5 +60,12 @@ void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_wri
 
 /* Registration helpers, one per file. */
 napi_value knit__lane_init(napi_env env, napi_value exports);
+napi_value knit__native_init(napi_env env, napi_value exports);
+
+/* For native.c: a consumer reference on the lane behind @handle, as a worker
+ * takes by attaching (returns NULL with an Error thrown); *@closing is the
+ * host's stop word. knit__lane_unhold() drops it, from any thread. */
+knit_lane *knit__lane_hold(napi_env env, napi_value handle, const uint32_t **closing, void **ref);
+void knit__lane_unhold(void *ref);
 
 #endif

@@ -571,6 +571,32 @@ static napi_value now_ms(napi_env env, napi_callback_info info) {
   return num(env, (double)knit_now_ns() / 1e6);
 }
 
+/* ---- native consumers (native.c) ------------------------------------------- */
+
+/* Marks a lane whose consumer is a native C thread, not a worker's env. */
+#define NATIVE_CONSUMER ((napi_env)(uintptr_t)1)
+
+knit_lane *knit__lane_hold(napi_env env, napi_value handle, const uint32_t **closing, void **ref) {
+  lane_ref *lr = get_ptr(env, handle);
+  if (!lr) return NULL;
+  pthread_mutex_lock(&g_mu);
+  bool ok = !lr->worker_env && !knit_load_seq(&lr->closing);
+  if (ok) {
+    lr->refs++;
+    lr->worker_env = NATIVE_CONSUMER;
+  }
+  pthread_mutex_unlock(&g_mu);
+  if (!ok) {
+    throw_errno(env, -EBUSY, "nativeStart: lane already served or closing");
+    return NULL;
+  }
+  *closing = &lr->closing;
+  *ref = lr;
+  return lr->lane;
+}
+
+void knit__lane_unhold(void *ref) { lane_release(ref); }
+
 napi_value knit__lane_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}

@@ -218,4 +218,193 @@ KNIT_EXPORT void knit_watcher_stop(knit_watcher *w);
 
 #include "knit/codec.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== native tasks ==========================================================
+ * A native task is a C function that runs on a plain C thread of the pool
+ * (docs/native-tasks.md). The thread takes requests from a lane's request
+ * mailbox, decodes each argument per the task's declared TypeScript type,
+ * calls the function (through a prepared libffi cif, or through a direct
+ * dispatch function that `knitgen --c-stubs` generates), encodes the result
+ * and answers through the response mailbox: the same mailboxes and the same
+ * spin-then-park wait as a JS worker.
+ *
+ * Type mapping (fixed; knit_type_ctype() in knit/types.h implements it):
+ *   number -> double      boolean -> bool        bigint -> int64_t
+ *   string -> knit_str    Uint8Array, ArrayBuffer -> knit_bytes
+ *   Float64Array -> knit_f64s                    Int32Array -> knit_i32s
+ *   a plain object type -> a struct of its members, in declaration order
+ *   a tuple argument [A, B] -> one parameter per element
+ *   void / undefined -> no parameter, or a void result
+ *
+ * Argument lifetime: the data of a knit_str, knit_bytes, knit_f64s or
+ * knit_i32s argument points into the request slot (binary payloads are
+ * 8-aligned there) or into per-call scratch memory. It is valid only during
+ * the call: copy what you want to keep. Never write through it.
+ *
+ * Results: number, boolean and bigint are returned directly. A string or
+ * binary result is returned by value as a knit_str / knit_bytes / knit_f64s /
+ * knit_i32s whose data may point to
+ *   - memory from knit_result_alloc() (or knit_result_str/_bytes), which the
+ *     runtime owns and frees after it has copied the result: never free it;
+ *   - memory the task owns and keeps valid until the call returns (static
+ *     data, or the task's own arguments): the runtime only copies it.
+ * The runtime never frees memory it did not allocate, so memory from malloc()
+ * returned as a result leaks: use knit_result_alloc() instead.
+ */
+
+typedef struct knit_str {
+  const char *data; /* UTF-8, not NUL-terminated */
+  size_t len;       /* bytes */
+} knit_str;
+
+typedef struct knit_bytes {
+  const uint8_t *data;
+  size_t len; /* bytes */
+} knit_bytes;
+
+typedef struct knit_f64s {
+  const double *data;
+  size_t len; /* elements */
+} knit_f64s;
+
+typedef struct knit_i32s {
+  const int32_t *data;
+  size_t len; /* elements */
+} knit_i32s;
+
+/* Allocates @size bytes (8-aligned) for the result of the native task that
+ * is running on this thread. The runtime frees it after the call's result is
+ * encoded; it is invalid afterwards. Returns NULL when called outside a
+ * native task or out of memory (the task should then return an empty value
+ * or call knit_native_throw()). */
+KNIT_EXPORT void *knit_result_alloc(size_t size);
+
+/* Copies @len bytes of @data into result memory (see knit_result_alloc).
+ * On failure the returned value has data NULL and len 0. */
+KNIT_EXPORT knit_str knit_result_str(const char *data, size_t len);
+KNIT_EXPORT knit_bytes knit_result_bytes(const void *data, size_t len);
+
+/* Makes the running native task's call reject with an Error whose message is
+ * a copy of @message (truncated to 1 KiB); the function's return value is
+ * then ignored. The function must still return normally. Returns 0, or
+ * -EPERM when no native task runs on this thread. */
+KNIT_EXPORT int knit_native_throw(const char *message);
+
+/* A generated direct-call dispatcher: calls the task's function with the
+ * arguments at @args[i] (one pointer per C parameter, pointing to a value of
+ * that parameter's C type) and stores its result at @result (a value of the
+ * result's C type; nothing for void). Same convention as ffi_call(). */
+typedef void (*knit_dispatch_fn)(void *result, void **args);
+
+/* What `knitgen --c-stubs` emits per task as `<symbol>__knit`: the declared
+ * signature and the dispatcher. When a library exports it, the runtime calls
+ * through @dispatch, not libffi, and checks the declared types against it. */
+#define KNIT_NATIVE_ABI 1u
+typedef struct knit_native_entry {
+  uint32_t abi;        /* KNIT_NATIVE_ABI */
+  const char *arg;     /* TypeScript type text of the argument */
+  const char *result;  /* TypeScript type text of the result */
+  knit_dispatch_fn dispatch;
+} knit_native_entry;
+
+/* Suffix of the dispatch entry's symbol name. */
+#define KNIT_NATIVE_ENTRY_SUFFIX "__knit"
+
+/* Most C parameters of one native task. */
+#define KNIT_NATIVE_MAX_PARAMS 16
+
+/* A table of native tasks, indexed by task id (the pool's task index).
+ * Reference-counted: every worker started on it holds a reference, so the
+ * creator may drop its own at any time. It also owns the dlopen() handles of
+ * the libraries it loaded. */
+typedef struct knit_native_tasks knit_native_tasks;
+
+/* Creates an empty table with one reference. Returns 0 or -ENOMEM. */
+KNIT_EXPORT int knit_native_tasks_create(knit_native_tasks **out);
+/* Adds a reference. */
+KNIT_EXPORT void knit_native_tasks_ref(knit_native_tasks *t);
+/* Drops a reference; the last one frees the table and dlclose()s its
+ * libraries. Accepts NULL. */
+KNIT_EXPORT void knit_native_tasks_unref(knit_native_tasks *t);
+
+/* Adds task @id: function @fn with the signature given as TypeScript type
+ * texts @arg and @result (NUL-terminated). If @dispatch is not NULL it is
+ * called instead of @fn through libffi; @fn may then be NULL. Otherwise one
+ * ffi_cif is prepared now, once, for every later call.
+ * Returns 0, or
+ *   -EINVAL   a type does not parse, or has no C mapping (a union, a nested
+ *             tuple, a tuple result, ...), @fn and @dispatch are both NULL,
+ *             or libffi refused the signature;
+ *   -E2BIG    more than KNIT_NATIVE_MAX_PARAMS parameters;
+ *   -EEXIST   @id is taken;
+ *   -ENOMEM.
+ * On error @why (if @why_size > 0) receives a one-line reason. Must not be
+ * called while a worker runs on the table. */
+KNIT_EXPORT int knit_native_tasks_add(knit_native_tasks *t, uint32_t id, void *fn,
+                                      knit_dispatch_fn dispatch, const char *arg,
+                                      const char *result, char *why, size_t why_size);
+
+/* Adds task @id from shared library @library (a path for dlopen(), which the
+ * table keeps open): if the library exports `<symbol>__knit` (a
+ * knit_native_entry) its dispatcher is used and its types are the task's;
+ * @arg and @result may then be NULL, and if given must mean the same types.
+ * Otherwise @symbol is called through libffi and @arg and @result are
+ * required. Returns the errors of knit_native_tasks_add() and
+ *   -ENOENT   the library cannot be loaded, or lacks @symbol;
+ *   -EINVAL   no signature given and no `<symbol>__knit`, the entry has an
+ *             unknown ABI, or the declared types differ from the entry's.
+ * @why says which, naming the library and symbol. */
+KNIT_EXPORT int knit_native_tasks_add_symbol(knit_native_tasks *t, uint32_t id,
+                                             const char *library, const char *symbol,
+                                             const char *arg, const char *result,
+                                             char *why, size_t why_size);
+
+/* Runs task @id once on the calling thread: decodes the codec payload
+ * @req[0..@len), calls the function and appends the encoded result (or the
+ * thrown Error) to @w, which the caller initialised. Returns KNIT_OK or
+ * KNIT_THROWN (the payload in @w says what), or -ENOENT (no task @id),
+ * or a writer error (-ENOMEM, -EMSGSIZE) with @w holding nothing useful.
+ * Workers use this; it is public for tests and for C hosts. */
+KNIT_EXPORT int knit_native_invoke(const knit_native_tasks *t, uint32_t id, const uint8_t *req,
+                                   size_t len, knit_writer *w);
+
+typedef struct knit_native_opts {
+  uint64_t spin_ns; /* busy-poll window before parking (default 50 us if 0) */
+  uint64_t park_ns; /* longest single park, 0 = until woken */
+  size_t payload_max; /* largest result payload (0 = the knit_limits default) */
+  /* An extra stop word, read with seq-cst loads (may be NULL): the worker
+   * leaves its loop once it is non-zero. Its owner wakes lane->worker_signal
+   * after setting it. */
+  const uint32_t *stop;
+  /* Called on the worker thread as its very last use of the lane and the
+   * table (may be NULL): lets the owner release the lane. */
+  void (*on_exit)(void *arg);
+  void *exit_arg;
+} knit_native_opts;
+
+typedef struct knit_native_worker knit_native_worker;
+
+/* Starts a native worker thread consuming @lane's requests and producing its
+ * responses; it takes a reference on @tasks. Requests for a task id the
+ * table lacks are answered with a thrown Error. With @out NULL the thread is
+ * detached: it ends by itself once opts->stop is set (required then) and
+ * frees its own state. Otherwise stop it with knit_native_worker_stop().
+ * Returns 0, -EINVAL, -ENOMEM or the pthread_create error (negated). */
+KNIT_EXPORT int knit_native_worker_start(knit_lane *lane, knit_native_tasks *tasks,
+                                         const knit_native_opts *opts,
+                                         knit_native_worker **out);
+
+/* Stops a worker started with @out: it finishes the batch under way, leaves
+ * its loop, and the thread is joined (so this waits for a running task).
+ * Accepts NULL. */
+KNIT_EXPORT void knit_native_worker_stop(knit_native_worker *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+
 #endif
