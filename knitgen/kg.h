@@ -310,6 +310,11 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
  * task modules compiled to JS + .d.ts by the project's TypeScript (tsc). */
 int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_diags *d);
 
+/* emit_cstubs.c: `--c-stubs`: DIR/<stem>.knit.h (structs, prototypes),
+ * .knit.c (direct-call dispatch and `<symbol>__knit` entries) and, if
+ * missing, .stubs.c to fill in, for the native tasks. */
+int kg_emit_cstubs(const kg_project *p, const char *dir, const char *stem, kg_diags *d);
+
 /* JSON string escaping of @s[0..@n) (UTF-8 in, valid JSON out). */
 void kg_json_str(FILE *out, const char *s, size_t n);
 

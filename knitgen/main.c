@@ -16,6 +16,8 @@ static void usage(FILE *out)
         "                       DIR/<stem>.manifest.json with -o)\n"
         "  -o, --output DIR     write the dispatch table and worker entries to DIR\n"
         "                       (created if missing)\n"
+        "  --c-stubs            with -o DIR: write C for the native tasks instead:\n"
+        "                       DIR/<stem>.knit.h, .knit.c (dispatch) and .stubs.c\n"
         "  --package NAME[@VER] with -o DIR: write an npm package to DIR (the task\n"
         "                       modules compiled by the project's tsc)\n"
         "  --depfile FILE       write a make-style depfile of every scanned input\n"
@@ -66,7 +68,7 @@ static char *stem_of(const char *path)
 
 int main(int argc, char **argv)
 {
-  bool manifest = false;
+  bool manifest = false, cstubs = false;
   const char *outdir = NULL, *depfile = NULL, *deptarget = NULL, *package = NULL;
   const char **inputs = calloc((size_t)argc, sizeof *inputs);
   int ninputs = 0;
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
       manifest = true;
     } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && k + 1 < argc) {
       outdir = argv[++k];
+    } else if (!strcmp(a, "--c-stubs")) {
+      cstubs = true;
     } else if (!strcmp(a, "--package") && k + 1 < argc) {
       package = argv[++k];
     } else if (!strcmp(a, "--depfile") && k + 1 < argc) {
@@ -104,8 +108,10 @@ int main(int argc, char **argv)
       inputs[ninputs++] = a;
     }
   }
-  if (!ninputs || (!manifest && !outdir) || (package && (!outdir || manifest))) {
+  if (!ninputs || (!manifest && !outdir) || (package && (!outdir || manifest)) ||
+      (cstubs && (!outdir || manifest || package))) {
     fprintf(stderr, "knitgen: %s\n", !ninputs ? "no input files"
+                                     : cstubs   ? "--c-stubs needs -o DIR (and no --manifest or --package)"
                                      : package  ? "--package needs -o DIR (and no --manifest)"
                                                 : "nothing to do: pass --manifest or -o DIR");
     usage(stderr);
@@ -141,11 +147,13 @@ int main(int argc, char **argv)
     }
   }
   if (p.diags.errors == 0 && outdir && !manifest) {
-    if (package)
+    if (cstubs)
+      kg_emit_cstubs(&p, outdir, stem, &p.diags);
+    else if (package)
       kg_emit_package(&p, outdir, package, &p.diags);
     else
       kg_emit_table(&p, outdir, stem, &p.diags);
-    if (asprintf(&first_out, package ? "%s/package.json" : "%s/%s.knit.js", outdir, stem) < 0)
+    if (asprintf(&first_out, cstubs ? "%s/%s.knit.h" : package ? "%s/package.json" : "%s/%s.knit.js", outdir, stem) < 0)
       first_out = NULL;
   }
   if (depfile && p.diags.errors == 0) {

@@ -347,15 +347,28 @@ static void promote_self(void) {
     (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_GLOBAL); /* kept for good */
 }
 
-/* Compares two type texts by their canonical print. */
+/* True when @a and @b map to the same C types: same kinds, binary tags,
+ * struct member names in order and tuple lengths (labels and spelling may
+ * differ). */
+static bool same_ctype(const knit_type *a, const knit_type *b) {
+  knit_ctype ca = knit_type_ctype(a), cb = knit_type_ctype(b);
+  if (ca != cb || ca == KNIT_C_NONE || a->kind != b->kind) return false;
+  if (ca == KNIT_C_BYTES && a->tag != b->tag) return false;
+  if (ca != KNIT_C_STRUCT && ca != KNIT_C_TUPLE) return true;
+  if (a->n_items != b->n_items) return false;
+  for (size_t k = 0; k < a->n_items; k++) {
+    const knit_type *x = a->items[k], *y = b->items[k];
+    if (ca == KNIT_C_STRUCT && (x->label_len != y->label_len || memcmp(x->label, y->label, x->label_len)))
+      return false;
+    if (!same_ctype(x, y)) return false;
+  }
+  return true;
+}
+
 static bool same_type(const char *a, const char *b) {
   knit_type *ta = NULL, *tb = NULL;
-  bool same = false;
-  if (!knit_type_parse(a, strlen(a), &ta, NULL) && !knit_type_parse(b, strlen(b), &tb, NULL)) {
-    char pa[512], pb[512];
-    int la = knit_type_print(ta, pa, sizeof pa), lb = knit_type_print(tb, pb, sizeof pb);
-    same = la >= 0 && la == lb && la < (int)sizeof pa && !strcmp(pa, pb);
-  }
+  bool same = !knit_type_parse(a, strlen(a), &ta, NULL) && !knit_type_parse(b, strlen(b), &tb, NULL) &&
+              same_ctype(ta, tb);
   knit_type_destroy(ta);
   knit_type_destroy(tb);
   return same;
