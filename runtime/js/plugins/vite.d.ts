@@ -1,0 +1,4 @@
+import type { Plugin } from "vite";
+import type { KnittingPluginOptions } from "./plugin-options.js";
+export type { KnittingPluginOptions };
+export default function knitting(options: KnittingPluginOptions): Plugin;
