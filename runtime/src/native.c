@@ -208,6 +208,7 @@ int knit__csig_init(knit__csig *sig, const char *arg, const char *result, bool p
   if (np < 0) {
     /* Name the element at fault. */
     const knit_type *bad = sig->arg_tree;
+    char what[40] = "the argument";
     if (sig->arg_tree->kind == KNIT_TYPE_TUPLE)
       for (size_t k = 0; k < sig->arg_tree->n_items; k++) {
         const knit_type *e = sig->arg_tree->items[k];
@@ -215,14 +216,15 @@ int knit__csig_init(knit__csig *sig, const char *arg, const char *result, bool p
         if (ec == KNIT_C_NONE || ec == KNIT_C_VOID || ec == KNIT_C_TUPLE ||
             (e->flags & (KNIT_TYPE_OPTIONAL | KNIT_TYPE_REST))) {
           bad = e;
+          snprintf(what, sizeof what, "argument element %zu", k + 1);
           break;
         }
       }
     rc = -EINVAL;
     if (bad->flags & (KNIT_TYPE_OPTIONAL | KNIT_TYPE_REST))
-      whyf(why, why_size, "the argument: optional and rest tuple elements have no C mapping");
+      whyf(why, why_size, "%s: optional and rest tuple elements have no C mapping", what);
     else
-      build(sig, bad, bad == sig->arg_tree ? 0 : 1, "the argument", why, why_size, &rc);
+      build(sig, bad, bad == sig->arg_tree ? 0 : 1, what, why, why_size, &rc);
     if (!rc || !why || !why[0])
       whyf(why, why_size, "the argument: type '%s' has no C mapping", arg);
     rc = -EINVAL;
