@@ -124,7 +124,7 @@ static knit__cnode *build(knit__csig *sig, const knit_type *t, int depth, const 
       const knit_type *m = t->items[k];
       if (!is_ident(m->label, m->label_len)) {
         *err = -EINVAL;
-        whyf(why, why_size, "%s: property key '%.*s' is not a C identifier", what,
+        whyf(why, why_size, "%s: property key %.*s is not a C identifier", what,
              (int)m->label_len, m->label);
         free(el);
         return NULL;
@@ -896,8 +896,10 @@ static void serve_batch(knit_native_worker *w, knit_writer *wr) {
     }
     if (!respond(w, m, status, wr)) break;
   }
-  knit_mailbox_publish(lane->responses);
+  /* Requests first: their payloads are no longer read, and a host that sees
+   * the responses may send again at once. */
   knit_mailbox_ack(lane->requests);
+  knit_mailbox_publish(lane->responses);
 }
 
 static void *worker_main(void *arg) {
