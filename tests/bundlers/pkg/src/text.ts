@@ -1,0 +1,1 @@
+export const shout = async (s: string): Promise<string> => s.toUpperCase();

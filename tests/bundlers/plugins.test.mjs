@@ -1,0 +1,125 @@
+// The plugins themselves, under node: a Rollup build run for real, knitgen
+// diagnostics as esbuild and Rollup errors (file, line, column), and
+// regeneration in esbuild's and Rollup's watch modes.
+//   node plugins.test.mjs WORKDIR   (WORKDIR holds fixture/ and node_modules/)
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const work = path.resolve(process.argv[2]);
+process.chdir(work);
+const { rollup, watch } = await import(path.join(work, "node_modules/rollup/dist/es/rollup.js"));
+const esbuild = (await import(path.join(work, "node_modules/esbuild/lib/main.js"))).default;
+const rollupPlugin = (await import(path.join(work, "node_modules/knitting/rollup.js"))).default;
+const esbuildPlugin = (await import(path.join(work, "node_modules/knitting/esbuild.js"))).default;
+
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    console.log(`ok - ${name}`);
+  } catch (err) {
+    failed++;
+    console.log(`not ok - ${name}\n${err.stack}`);
+  }
+}
+
+async function until(what, ms, probe) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (probe()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+await check("rollup: bundle runs on worker threads through the generated table", async () => {
+  const bundle = await rollup({ input: "fixture/app.mjs", plugins: [rollupPlugin({ tasks: "fixture/tasks.mjs" })], onwarn: () => {} });
+  await bundle.write({ dir: "out-rollup", format: "es", entryFileNames: "[name].mjs", chunkFileNames: "[name]-[hash].mjs" });
+  await bundle.close();
+  const files = fs.readdirSync("out-rollup");
+  for (const rt of ["node", "deno", "bun"]) assert.ok(files.some((f) => f.startsWith(`tasks.worker.${rt}`)), `worker chunk for ${rt} in ${files}`);
+  const out = execFileSync(process.execPath, ["out-rollup/app.mjs"], { encoding: "utf8", timeout: 30_000 });
+  assert.match(out, /fixture ok/);
+});
+
+fs.writeFileSync("fixture/bad.mjs", "export const a = (x) => x;\nexport const b = 1, a = (y) => y;\n");
+const expected = { line: 2, column: 21 }; // knitgen: bad.mjs:2:21: error: duplicate export 'a'
+
+await check("esbuild: knitgen errors are esbuild errors with file, line and column", async () => {
+  const err = await esbuild
+    .build({ entryPoints: ["fixture/app.mjs"], outdir: "out-bad", bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", plugins: [esbuildPlugin({ tasks: "fixture/bad.mjs" })] })
+    .then(() => null, (e) => e);
+  assert.ok(err, "the build failed");
+  const e = err.errors.find((m) => /duplicate export 'a'/.test(m.text));
+  assert.ok(e, JSON.stringify(err.errors));
+  assert.equal(e.location.file, "fixture/bad.mjs");
+  assert.equal(e.location.line, expected.line);
+  assert.equal(e.location.column, expected.column - 1); // esbuild counts from 0
+  assert.match(e.location.lineText, /export const b = 1, a/);
+});
+
+await check("rollup: knitgen errors are Rollup errors with id and loc", async () => {
+  const err = await rollup({ input: "fixture/app.mjs", plugins: [rollupPlugin({ tasks: "fixture/bad.mjs" })], onwarn: () => {} }).then(() => null, (e) => e);
+  assert.ok(err, "the build failed");
+  assert.match(err.message, /duplicate export 'a'/);
+  assert.equal(err.id, path.join(work, "fixture/bad.mjs"));
+  assert.equal(err.loc.line, expected.line);
+  assert.equal(err.loc.column, expected.column - 1); // Rollup counts columns from 0
+  assert.equal(err.plugin, "knitting");
+});
+
+const original = fs.readFileSync("fixture/more.mjs", "utf8");
+const addTask = (name) => fs.writeFileSync("fixture/more.mjs", `${original}\nexport const ${name} = (x) => x;\n`);
+const reexport = fs.readFileSync("fixture/tasks.mjs", "utf8");
+fs.writeFileSync("fixture/tasks.mjs", reexport.replace('export { hello } from "./more.mjs";', 'export * from "./more.mjs";'));
+
+await check("esbuild watch: a changed task module regenerates the worker entries", async () => {
+  const ctx = await esbuild.context({ entryPoints: ["fixture/app.mjs"], outdir: "out-watch-esbuild", outExtension: { ".js": ".mjs" }, bundle: true, platform: "node", format: "esm", logLevel: "silent", plugins: [esbuildPlugin({ tasks: "fixture/tasks.mjs" })] });
+  try {
+    await ctx.watch();
+    const worker = "out-watch-esbuild/tasks.worker.node.mjs";
+    await until("the first build", 10_000, () => fs.existsSync(worker));
+    assert.doesNotMatch(fs.readFileSync(worker, "utf8"), /fromWatchEsbuild/);
+    await sleep(200);
+    addTask("fromWatchEsbuild");
+    await until("the new task in the esbuild worker entry", 15_000, () => fs.readFileSync(worker, "utf8").includes("fromWatchEsbuild"));
+  } finally {
+    await ctx.dispose();
+    fs.writeFileSync("fixture/more.mjs", original);
+  }
+});
+
+await check("rollup watch: a changed task module regenerates the worker chunks", async () => {
+  const watcher = watch({ input: "fixture/app.mjs", plugins: [rollupPlugin({ tasks: "fixture/tasks.mjs" })], output: { dir: "out-watch-rollup", format: "es", entryFileNames: "[name].mjs" }, onwarn: () => {}, watch: { buildDelay: 50 } });
+  let builds = 0;
+  let error = null;
+  watcher.on("event", (ev) => {
+    if (ev.code === "BUNDLE_END") {
+      builds++;
+      ev.result.close();
+    }
+    if (ev.code === "ERROR") error = ev.error;
+  });
+  try {
+    // chunk names carry a hash, and Rollup leaves the old ones: read them all
+    const dir = "out-watch-rollup";
+    const workerText = () =>
+      (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((n) => n.startsWith("tasks.worker.node")).map((n) => fs.readFileSync(path.join(dir, n), "utf8")).join("\n");
+    await until("the first build", 15_000, () => builds >= 1 || error);
+    assert.ifError(error);
+    await sleep(200);
+    addTask("fromWatchRollup");
+    await until("the new task in the rollup worker chunk", 15_000, () => error || workerText().includes("fromWatchRollup"));
+    assert.ifError(error);
+  } finally {
+    await watcher.close();
+    fs.writeFileSync("fixture/more.mjs", original);
+  }
+});
+
+fs.writeFileSync("fixture/tasks.mjs", reexport);
+console.log(failed ? `${failed} failed` : "all plugin checks passed");
+process.exit(failed ? 1 : 0);
