@@ -264,6 +264,16 @@ fail:
 
 /* ---- the table ---------------------------------------------------------------- */
 
+/* A task library binds to its own symbols first: the host process exports
+ * thousands (node exports zlib's crc32, OpenSSL, libuv), and a library
+ * function named like one of them must not call the host's instead.
+ * Sanitizer runtimes refuse RTLD_DEEPBIND, so instrumented builds go without. */
+#if defined(RTLD_DEEPBIND) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define DEEPBIND RTLD_DEEPBIND
+#else
+#define DEEPBIND 0
+#endif
+
 /* Each task lives in its own allocation: its cif points into its sig. */
 typedef struct native_task {
   void *fn;
@@ -389,7 +399,7 @@ int knit_native_tasks_add_symbol(knit_native_tasks *t, uint32_t id, const char *
   if (!libs) return -ENOMEM;
   t->libs = libs;
   dlerror();
-  void *h = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+  void *h = dlopen(library, RTLD_NOW | RTLD_LOCAL | DEEPBIND);
   if (!h) {
     const char *e = dlerror();
     whyf(why, why_size, "cannot load library %s: %s", library, e ? e : "unknown error");

@@ -116,6 +116,7 @@ if (isMain) {
       flip: gen("g_flip"),
       half: gen("g_half"),
       ping: gen("g_ping"),
+      zcrc: gen("crc32"),
     });
     try {
       assert.equal(await pool.call.crc(new TextEncoder().encode("123456789")), 0xcbf43926);
@@ -125,6 +126,7 @@ if (isMain) {
       assert.equal(await pool.call.flip(true), false);
       assert.equal(await pool.call.half(-9n), -4n);
       assert.equal(await pool.call.ping(), 7);
+      assert.equal(await pool.call.zcrc(new TextEncoder().encode("123456789")), 0xcbf43926, "the library's crc32, not the host's zlib");
     } finally {
       await pool.shutdown();
     }
