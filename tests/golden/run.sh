@@ -9,7 +9,8 @@
 # status}; a missing file means empty output, status 0. Error cases thus
 # assert each diagnostic's line and column. If CASEDIR/expected/gen exists,
 # `knitgen INPUT -o gen-out` must also reproduce it file for file (CASEDIR/gen
-# marks the cases whose expectations --update writes).
+# marks the cases whose expectations --update writes; expected/cstubs and
+# CASEDIR/cstubs do the same for --c-stubs).
 # --update rewrites the expectations instead.
 set -eu
 knitgen=$1
@@ -71,6 +72,18 @@ if [ -d "$src/expected/gen" ] || { [ -n "$update" ] && [ -f gen ]; }; then
     cp -r gen-out "$src/expected/gen"
   elif ! diff -ru "$src/expected/gen" gen-out; then
     echo "golden: $dir: generated files differ" >&2
+    fail=1
+  fi
+fi
+# CASEDIR/expected/cstubs (or --update with CASEDIR/cstubs): the C that
+# `knitgen --c-stubs INPUT -o cstubs-out` writes for the native tasks.
+if [ -d "$src/expected/cstubs" ] || { [ -n "$update" ] && [ -f cstubs ]; }; then
+  "$knitgen" --c-stubs "$input" -o cstubs-out >/dev/null
+  if [ -n "$update" ]; then
+    rm -rf "$src/expected/cstubs"
+    cp -r cstubs-out "$src/expected/cstubs"
+  elif ! diff -ru "$src/expected/cstubs" cstubs-out; then
+    echo "golden: $dir: generated C stubs differ" >&2
     fail=1
   fi
 fi

@@ -1,0 +1,15 @@
+import { nativeTask } from "knitting";
+import type { Imported } from "./elsewhere";
+
+type Gen<T> = { v: T };
+
+export const u = nativeTask<number | string, number>({ symbol: "u", library: "./l.so" });
+export const m = nativeTask<Map<string, number>, number>({ symbol: "m", library: "./l.so" });
+export const p = nativeTask<number, Promise<number>>({ symbol: "p", library: "./l.so" });
+export const t = nativeTask<number, [number, number]>({ symbol: "t", library: "./l.so" });
+export const o = nativeTask<[number, number?], number>({ symbol: "o", library: "./l.so" });
+export const i = nativeTask<Imported, number>({ symbol: "i", library: "./l.so" });
+export const g = nativeTask<Gen<number>, number>({ symbol: "g", library: "./l.so" });
+export const k = nativeTask<{ "a-b": number }, number>({ symbol: "k", library: "./l.so" });
+export const n = nativeTask({ symbol: "n", library: "./l.so" });
+export const ok = nativeTask<number, number>({ symbol: "ok", library: "./l.so" });
