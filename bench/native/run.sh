@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/native/run.sh [--quick] [BUILD_DIR]: native tasks vs JS tasks under
 # node 24, bun and deno (node 20 too), against the build in BUILD_DIR
-# (default build/). Writes bench/results/native-<runtime>.{json,md}.
+# (default build/). Writes bench/native/results/native-<runtime>.{json,md}.
 # To run it from bench/run.sh:   "$here/native/run.sh" ${QUICK:+--quick}
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +18,7 @@ for d in "$here" "$root/examples/native-crc"; do
 done
 export KNIT_BENCH_FIXTURES="$build/tests/js/fixtures/native" KNIT_EXAMPLE_LIBDIR="$build/examples/native-crc"
 tools="$root/.tools/node_modules/.bin"
-mkdir -p "$root/bench/results"
+mkdir -p "$here/results"
 for rt in node20 node24 bun deno; do
   case $rt in
     node20) cmd=(/usr/bin/node) ;;
@@ -27,6 +27,6 @@ for rt in node20 node24 bun deno; do
     deno) cmd=("$tools/deno" run -A --quiet) ;;
   esac
   command -v "${cmd[0]}" >/dev/null 2>&1 || { echo "skip: $rt not installed" >&2; continue; }
-  out="$root/bench/results/native-$rt"
+  out="$here/results/native-$rt"
   (cd "$here" && "${cmd[@]}" native.bench.mjs $quick --json "$out.json") | tee "$out.md"
 done
