@@ -156,7 +156,6 @@ class Pool {
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
-    worker.unref();
     worker.on("message", (msg) => {
       if (msg === "ready") lane.ready = true;
     });
@@ -164,6 +163,9 @@ class Pool {
       lane.crash = err;
     });
     worker.on("exit", (code) => this.onWorkerExit(lane, code));
+    // After the listeners: adding a "message" listener refs the port again.
+    // Calls in flight keep the process alive; idle workers never do.
+    worker.unref();
     return lane;
   }
 
@@ -314,6 +316,7 @@ class Pool {
 
   startPolling() {
     if (this.polling || this.workerInflight === 0) return;
+    if (this.pendingCount === 0) return this.armWatcher(false);
     if (this.armed) {
       this.armed = false;
       knit.disarm(this.handle);
@@ -327,16 +330,22 @@ class Pool {
     this.polling = false;
     const n = this.collect();
     if (this.workerInflight === 0) return;
+    // Only calls nobody awaits any more (timed out, aborted) are out: keep
+    // collecting their answers, but never hold the process open for them.
+    if (this.pendingCount === 0) return this.armWatcher(false);
     const now = performance.now();
     if (n > 0) this.lastProgress = now;
     else if (now - this.lastProgress > this.options.host.spinMicroseconds / 1000) {
       // Quiet: let the watcher thread wake us, at zero CPU.
-      this.armed = true;
-      knit.arm(this.handle);
-      return;
+      return this.armWatcher(true);
     }
     this.polling = true;
     setImmediate(this.pollTick);
+  }
+
+  armWatcher(keepAlive) {
+    this.armed = true;
+    knit.arm(this.handle, keepAlive);
   }
 
   onWake() {
@@ -392,7 +401,9 @@ class Pool {
     rec.arg = undefined;
     if (ok) rec.resolve(value);
     else rec.reject(value);
-    if (this.pendingCount === 0 && this.drainWaiters.length) {
+    if (this.pendingCount === 0) {
+      // Nobody awaits what is still out: stop holding the process open.
+      if (this.armed) knit.arm(this.handle, false);
       for (const wake of this.drainWaiters.splice(0)) wake();
     }
   }

@@ -136,7 +136,7 @@ static bool pool_ready(void *arg) {
   host_pool *p = arg;
   bool any = false;
   pthread_mutex_lock(&p->mu);
-  for (unsigned i = 0; i < p->nlanes && !any; i++) any = knit_mailbox_pending(p->lanes[i]->lane->responses);
+  for (unsigned i = 0; i < p->nlanes && !any; i++) any = knit_mailbox_unacked(p->lanes[i]->lane->responses);
   pthread_mutex_unlock(&p->mu);
   return any;
 }
@@ -391,13 +391,18 @@ static napi_value poll_pool(napi_env env, napi_callback_info info) {
   return num(env, total);
 }
 
-/* arm(pool): the next response wakes onWake through the loop, and keeps the
- * loop alive until then. disarm(pool) undoes it. */
+/* arm(pool, keepAlive): the next response wakes onWake through the loop.
+ * With keepAlive the loop stays alive until then; without it (only calls
+ * nobody awaits any more are out) the process may exit first.
+ * disarm(pool) undoes it. */
 static napi_value arm(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  ARGS(2);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
-  NAPI_CALL(env, napi_ref_threadsafe_function(env, p->tsfn));
+  bool keep = false;
+  NAPI_CALL(env, napi_get_value_bool(env, argv[1], &keep));
+  if (keep) NAPI_CALL(env, napi_ref_threadsafe_function(env, p->tsfn));
+  else NAPI_CALL(env, napi_unref_threadsafe_function(env, p->tsfn));
   knit_watcher_arm(p->watcher);
   return NULL;
 }
@@ -497,7 +502,7 @@ static napi_value flush_responses(napi_env env, napi_callback_info info) {
 
 static bool work_or_closing(void *arg) {
   lane_ref *lr = arg;
-  return knit_load_seq(&lr->closing) || knit_mailbox_pending(lr->lane->requests);
+  return knit_load_seq(&lr->closing) || knit_mailbox_unacked(lr->lane->requests);
 }
 
 typedef struct idle_ctx {

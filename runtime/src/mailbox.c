@@ -185,6 +185,13 @@ bool knit_mailbox_pending(void *arg) {
   return (ready & ~mb->taken) != 0;
 }
 
+bool knit_mailbox_unacked(void *arg) {
+  knit_mailbox *mb = arg;
+  /* Only the two shared words: pairs with the seq-cst store in
+   * knit_mailbox_publish and the release store in knit_mailbox_ack. */
+  return (knit_load_seq(&mb->producer_bits) ^ knit_load_acquire(&mb->consumer_bits)) != 0;
+}
+
 static bool header_sane(const knit_mailbox *mb, const knit_slot_header *h) {
   if (h->status > KNIT_THROWN) return false;
   if (h->flags & ~(uint32_t)SLOT_IN_ARENA) return false;

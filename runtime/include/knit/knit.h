@@ -155,9 +155,14 @@ KNIT_EXPORT int knit_mailbox_put(knit_mailbox *mb, uint32_t task, uint32_t call,
 /* Producer: number of slots published and not yet acknowledged, plus staged. */
 KNIT_EXPORT unsigned knit_mailbox_in_use(const knit_mailbox *mb);
 
-/* Consumer: true when at least one published slot awaits taking. Usable as a
- * knit_ready_fn with the mailbox as argument. */
+/* Consumer thread only: true when at least one published slot awaits
+ * taking. Usable as a knit_ready_fn with the mailbox as argument. */
 KNIT_EXPORT bool knit_mailbox_pending(void *mb);
+
+/* Any thread: true when at least one published slot is not yet
+ * acknowledged (taken-but-unacked slots count). Reads only shared words, so
+ * a watcher thread may poll it while the consumer works. */
+KNIT_EXPORT bool knit_mailbox_unacked(void *mb);
 
 /* Consumer: takes every pending slot, up to 32, in one pass. Fills @out and
  * returns how many. Each header is bounds-checked: a corrupt one is returned
