@@ -38,6 +38,7 @@ typedef struct lane_ref {
 
 struct host_pool {
   uint32_t refs;      /* the JS handle + one per lane; guarded by g_mu */
+  napi_env env;       /* the host's env, for its cleanup hook */
   knit_signal *doorbell;
   knit_watcher *watcher;
   napi_threadsafe_function tsfn;
@@ -166,9 +167,16 @@ static int make_tsfn(napi_env env, napi_value fn, napi_threadsafe_function *out)
 
 /* ---- host: pools ----------------------------------------------------------- */
 
-static void pool_close(host_pool *p) {
+static void pool_env_cleanup(void *arg);
+
+/* Stops the watcher, releases the TSFN and the pool's lanes. Never called
+ * from a finalizer that runs during env teardown: there the runtime may hold
+ * the TSFN's lock (node does), and releasing it would deadlock. The env
+ * cleanup hook closes the pool before that. */
+static void pool_close(host_pool *p, bool from_hook) {
   if (p->closed) return;
   p->closed = true;
+  if (!from_hook) napi_remove_env_cleanup_hook(p->env, pool_env_cleanup, p);
   knit_watcher_stop(p->watcher);
   p->watcher = NULL;
   if (p->tsfn) napi_release_threadsafe_function(p->tsfn, napi_tsfn_abort);
@@ -185,9 +193,13 @@ static void pool_close(host_pool *p) {
   }
 }
 
+/* The env is going away with the pool still open (no shutdown): close it
+ * while the TSFN is still ours to release. */
+static void pool_env_cleanup(void *arg) { pool_close(arg, true); }
+
 static void pool_finalize(napi_env env, void *data, void *hint) {
   host_pool *p = data;
-  pool_close(p);
+  pool_close(p, false); /* a no-op at teardown: the hook ran first */
   pool_unref(p);
 }
 
@@ -208,6 +220,9 @@ static napi_value pool_create(napi_env env, napi_callback_info info) {
     return throw_errno(env, rc, "poolCreate");
   }
   if (make_tsfn(env, argv[3], &p->tsfn)) return NULL;
+  p->env = env;
+  /* Registered after the TSFN, so it runs before the TSFN's own teardown. */
+  NAPI_CALL(env, napi_add_env_cleanup_hook(env, pool_env_cleanup, p));
   rc = knit_watcher_start(p->doorbell, pool_ready, p, tsfn_notify, &p->tsfn, &p->watcher);
   if (rc) return throw_errno(env, rc, "poolCreate: watcher thread");
   napi_value out;
@@ -218,7 +233,7 @@ static napi_value pool_create(napi_env env, napi_callback_info info) {
 static napi_value pool_close_js(napi_env env, napi_callback_info info) {
   ARGS(1);
   host_pool *p = get_ptr(env, argv[0]);
-  if (p) pool_close(p);
+  if (p) pool_close(p, false);
   return NULL;
 }
 

@@ -177,6 +177,15 @@ if (isMain) {
     assert.ok(performance.now() - t0 < 15000);
   });
 
+  test("a process that never calls shutdown still exits", async () => {
+    const child = fileURLToPath(new URL("./fixtures/no-shutdown.mjs", import.meta.url));
+    const argv = runtimeName === "deno" ? ["run", "-A", child] : [child];
+    const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 20000 });
+    assert.equal(r.signal, null, "killed by the timeout: the process hung at exit");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /result 42/);
+  });
+
   test("a call nobody awaits any more does not hold the process open", async () => {
     const child = fileURLToPath(new URL("./fixtures/abandoned.mjs", import.meta.url));
     const argv = runtimeName === "deno" ? ["run", "-A", child] : [child];
