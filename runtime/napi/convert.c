@@ -418,6 +418,14 @@ static napi_value get_string(dec *d) {
   return make_string(d, &it);
 }
 
+/* Adds @key as an own data property of @obj, like CreateDataProperty: a key
+ * named "__proto__" stays a key and never changes the prototype (assignment,
+ * napi_set_property, would). */
+static napi_status set_own(dec *d, napi_value obj, napi_value key, napi_value value) {
+  napi_property_descriptor pd = {.name = key, .value = value, .attributes = napi_default_jsproperty};
+  return napi_define_properties(d->env, obj, 1, &pd);
+}
+
 static napi_value call_builtin(dec *d, enum knit_builtin b, napi_value arg) {
   napi_value fn, undef, out;
   DTRY(napi_get_reference_value(d->env, d->ke->builtins[b], &fn));
@@ -432,7 +440,9 @@ static napi_value make_error(dec *d, unsigned flags) {
   napi_value errors, ctor, err;
   bool has = false;
   DTRY(napi_get_reference_value(d->env, d->ke->builtins[B_ERRORS], &errors));
-  DTRY(napi_has_property(d->env, errors, name, &has));
+  /* Own properties only: a name like "constructor" or "toString" must not
+   * find Object.prototype's members. */
+  DTRY(napi_has_own_property(d->env, errors, name, &has));
   if (has) {
     DTRY(napi_get_property(d->env, errors, name, &ctor));
     DTRY(napi_new_instance(d->env, ctor, 1, &message, &err));
@@ -458,7 +468,7 @@ static napi_value make_error(dec *d, unsigned flags) {
     for (uint32_t i = 0; i < it.count; i++) {
       napi_value k = get_string(d), v = k ? get_value(d) : NULL;
       if (!v) return NULL;
-      DTRY(napi_set_property(d->env, err, k, v));
+      DTRY(set_own(d, err, k, v));
     }
   }
   return err;
@@ -547,7 +557,7 @@ static napi_value get_value(dec *d) {
     for (uint32_t i = 0; i < it.count; i++) {
       napi_value k = get_string(d), item = k ? get_value(d) : NULL;
       if (!item) return NULL;
-      DTRY(napi_set_property(d->env, out, k, item));
+      DTRY(set_own(d, out, k, item));
     }
     break;
   case KNIT_T_ENVELOPE: {
