@@ -111,7 +111,8 @@ class Pool {
     this.armed = false;
     this.lastProgress = 0;
     this.drainWaiters = [];
-    this.out = [];
+    this.values = []; // response values of one poll
+    this.meta = new Int32Array(2 * 32 * 8); // [call, status] per response; grows with lanes
     // Native tasks: load and check everything now, so createPool throws.
     const natives = specs.flatMap((s, id) => (s.native ? [{ id, name: s.name, library: s.library, symbol: s.symbol, arg: s.arg, result: s.result }] : []));
     const jsTasks = specs.length - natives.length;
@@ -187,9 +188,9 @@ class Pool {
       resolve = res;
       reject = rej;
     });
-    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: knit.now() };
-    this.pendingCount++;
     const spec = this.specs[task];
+    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: spec.timeout ? knit.now() : 0 };
+    this.pendingCount++;
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
     if (signal) {
       rec.onAbort = () => this.settle(rec, false, signal.reason ?? knitError("aborted"));
@@ -354,14 +355,14 @@ class Pool {
     this.startPolling();
   }
 
-  collect() {
-    const out = this.out;
-    const n = knit.poll(this.handle, out);
-    for (let i = 0; i < n * 3; i += 3) {
-      const rec = this.calls.get(out[i]);
-      const status = out[i + 1];
-      const value = out[i + 2];
-      out[i + 2] = undefined;
+  collect(spinUs = 0) {
+    const { values, meta } = this;
+    const n = knit.poll(this.handle, values, meta, spinUs);
+    for (let i = 0; i < n; i++) {
+      const rec = this.calls.get(meta[2 * i]);
+      const status = meta[2 * i + 1];
+      const value = values[i];
+      values[i] = undefined;
       if (!rec) continue;
       this.calls.delete(rec.id);
       rec.lane.inflight--;

@@ -44,7 +44,8 @@ export async function serveWorker(tasks, config = workerConfig) {
   const spinUs = config.spinMicroseconds;
   const parkMs = config.parkMs;
   const collect = config.gc ? idleCollector() : undefined;
-  const inbox = [];
+  const inbox = []; // request values of one batch
+  const meta = new Int32Array(4 * 32); // [task, call, status, aux] per request
   const flags = config.abortFlags;
   const notAborted = { hasAborted: () => false, now: () => knit.now() };
   const signalFor = (aux) => (aux === 0 ? notAborted : { hasAborted: () => Atomics.load(flags, aux - 1) !== 0, now: () => knit.now() });
@@ -107,15 +108,15 @@ export async function serveWorker(tasks, config = workerConfig) {
   }
 
   function runBatch() {
-    const n = knit.take(lane, inbox);
+    const n = knit.take(lane, inbox, meta);
     if (n === CLOSING) return CLOSING;
-    for (let i = 0; i < n * 5; i += 5) {
-      const task = inbox[i];
-      const call = inbox[i + 1];
-      const status = inbox[i + 2];
-      const arg = inbox[i + 3];
-      const aux = inbox[i + 4];
-      inbox[i + 3] = undefined;
+    for (let i = 0; i < n; i++) {
+      const task = meta[4 * i];
+      const call = meta[4 * i + 1];
+      const status = meta[4 * i + 2];
+      const aux = meta[4 * i + 3];
+      const arg = inbox[i];
+      inbox[i] = undefined;
       if (status === CORRUPT) {
         reply(call, THROWN, arg);
         continue;

@@ -47,6 +47,7 @@ struct host_pool {
   lane_ref *lanes[MAX_POOL_LANES];
   unsigned nlanes;
   bool closed;
+  unsigned next; /* first lane of the next poll, so every lane gets its turn */
   knit_msg msgs[KNIT_SLOTS];
 };
 
@@ -347,14 +348,37 @@ static napi_value flush_requests(napi_env env, napi_callback_info info) {
   return lr ? num(env, knit_mailbox_publish(lr->lane->requests)) : NULL;
 }
 
-/* Decodes a taken batch into @out as flat records: [call, status, value],
- * or for requests [task, call, status, value, aux]. Acks the batch. */
-static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs, napi_value out,
-                 uint32_t *at, bool with_task) {
-  unsigned n = knit_mailbox_take(mb, msgs);
-  for (unsigned i = 0; i < n; i++) {
+/* An Int32Array the caller passes for message metadata: the integers of a
+ * batch are written straight into it, so only values go through V8's
+ * (slow) element stores. */
+typedef struct meta_buf {
+  int32_t *at;
+  size_t len;
+} meta_buf;
+
+static int get_meta(napi_env env, napi_value v, meta_buf *m) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &m->len, &data, &ab, &off) != napi_ok ||
+      type != napi_int32_array) {
+    napi_throw_type_error(env, "KNIT_INTERNAL", "expected an Int32Array for message metadata");
+    return -1;
+  }
+  m->at = data;
+  return 0;
+}
+
+/* Decodes a taken batch: value i goes to values[*n + i], its metadata to
+ * meta as @width ints from (*n + i) * width: [call, status] (+ [task, aux]
+ * for requests, as [task, call, status, aux]). Acks the batch. */
+static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs,
+                 napi_value values, meta_buf *meta, unsigned width, uint32_t *n) {
+  unsigned taken = knit_mailbox_take(mb, msgs);
+  for (unsigned i = 0; i < taken; i++) {
     knit_msg *m = &msgs[i];
-    napi_value value = NULL, v;
+    napi_value value = NULL;
     uint32_t status = m->status;
     if (status != KNIT_CORRUPT) {
       value = knit__decode(env, ke, m->data, m->len);
@@ -369,41 +393,46 @@ static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs, n
                                                  NAPI_AUTO_LENGTH, &msg));
       NAPI_CALL_INT(env, napi_create_error(env, NULL, msg, &value));
     }
-    if (with_task) {
-      NAPI_CALL_INT(env, napi_create_uint32(env, m->task, &v));
-      NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
+    int32_t *rec = meta->at + (size_t)*n * width;
+    if (width == 4) {
+      rec[0] = (int32_t)m->task;
+      rec[1] = (int32_t)m->call;
+      rec[2] = (int32_t)status;
+      rec[3] = (int32_t)m->aux;
+    } else {
+      rec[0] = (int32_t)m->call;
+      rec[1] = (int32_t)status;
     }
-    NAPI_CALL_INT(env, napi_create_uint32(env, m->call, &v));
-    NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
-    NAPI_CALL_INT(env, napi_create_uint32(env, status, &v));
-    NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
-    NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, value));
-    if (with_task) {
-      NAPI_CALL_INT(env, napi_create_uint32(env, m->aux, &v));
-      NAPI_CALL_INT(env, napi_set_element(env, out, (*at)++, v));
-    }
+    NAPI_CALL_INT(env, napi_set_element(env, values, (*n)++, value));
   }
   knit_mailbox_ack(mb);
-  return (int)n;
+  return (int)taken;
 }
 
-/* poll(pool, out) -> responses taken from every lane, as [call, status,
- * value] triples in @out. */
+/* poll(pool, values, meta, spinUs) -> responses taken from the pool's lanes:
+ * values[i] and meta [call, status] at 2i. Lanes are drained while meta has
+ * room for a full batch; the rest wait for the next poll. With spinUs > 0
+ * and nothing ready, spins that long for a first response. */
 static napi_value poll_pool(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  ARGS(4);
   knit_env *ke = knit__env(env);
   host_pool *p = get_ptr(env, argv[0]);
-  if (!p) return NULL;
-  uint32_t at = 0;
-  int total = 0;
-  for (unsigned i = 0; i < p->nlanes; i++) {
-    knit_mailbox *mb = p->lanes[i]->lane->responses;
+  meta_buf meta;
+  if (!p || get_meta(env, argv[2], &meta)) return NULL;
+  double spin_us = get_f64(env, argv[3]);
+  if (spin_us > 0) knit_spin(pool_ready, p, (uint64_t)(spin_us * 1000.0));
+  uint32_t n = 0;
+  unsigned count = p->nlanes, start = count ? p->next % count : 0;
+  for (unsigned k = 0; k < count; k++) {
+    if ((size_t)(n + KNIT_SLOTS) * 2 > meta.len) {
+      p->next = (start + k) % count; /* resume here next time */
+      break;
+    }
+    knit_mailbox *mb = p->lanes[(start + k) % count]->lane->responses;
     if (!knit_mailbox_pending(mb)) continue;
-    int n = drain(env, ke, mb, p->msgs, argv[1], &at, false);
-    if (n < 0) return NULL;
-    total += n;
+    if (drain(env, ke, mb, p->msgs, argv[1], &meta, 2, &n) < 0) return NULL;
   }
-  return num(env, total);
+  return num(env, n);
 }
 
 /* arm(pool, keepAlive): the next response wakes onWake through the loop.
@@ -471,16 +500,22 @@ static napi_value attach(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* take(lane, out) -> requests as [task, call, status, value, aux] records, or
- * -1 once the host asked the worker to stop. */
+/* take(lane, values, meta) -> requests: values[i], and meta [task, call,
+ * status, aux] at 4i (meta holds 4 * 32 ints); or -1 once the host asked the
+ * worker to stop. */
 static napi_value take(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  ARGS(3);
   lane_ref *lr = get_ptr(env, argv[0]);
-  if (!lr) return NULL;
+  meta_buf meta;
+  if (!lr || get_meta(env, argv[2], &meta)) return NULL;
   if (knit_load_seq(&lr->closing)) return num(env, -1);
-  uint32_t at = 0;
-  int n = drain(env, knit__env(env), lr->lane->requests, lr->msgs, argv[1], &at, true);
-  return n < 0 ? NULL : num(env, n);
+  if (meta.len < KNIT_SLOTS * 4) {
+    napi_throw_range_error(env, "KNIT_INTERNAL", "take: meta must hold 128 ints");
+    return NULL;
+  }
+  uint32_t n = 0;
+  int rc = drain(env, knit__env(env), lr->lane->requests, lr->msgs, argv[1], &meta, 4, &n);
+  return rc < 0 ? NULL : num(env, n);
 }
 
 /* respond(lane, call, status, value) -> 0 staged, -1 full. Throws if the
@@ -505,7 +540,7 @@ static napi_value respond(napi_env env, napi_callback_info info) {
   }
   memcpy(buf, ke->writer.buf, ke->writer.len);
   knit_mailbox_stage(mb, (unsigned)slot, 0, (uint32_t)get_i32(env, argv[1]), status,
-                     ke->writer.len, knit_now_ns());
+                     ke->writer.len, 0); /* responses carry no enqueue time */
   return num(env, 0);
 }
 
