@@ -294,8 +294,30 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
     js_str(ft, t->arg);
     fputs(", result: ", ft);
     js_str(ft, t->result);
-    fprintf(ft, ", argCodec: \"%s\", resultCodec: \"%s\" },%s\n", knit_codec_name(t->arg_codec),
-            knit_codec_name(t->result_codec), k == 0 ? " // id 0" : "");
+    fprintf(ft, ", argCodec: \"%s\", resultCodec: \"%s\"", knit_codec_name(t->arg_codec),
+            knit_codec_name(t->result_codec));
+    if (t->kind == KG_K_NATIVE && t->symbol && t->library) {
+      /* The host starts the C threads itself, so the table carries what
+       * nativeTask() would: the symbol, and the library seen from the table
+       * (a relative path is relative to the declaring module). */
+      fputs(", symbol: ", ft);
+      js_str(ft, t->symbol);
+      fputs(", library: ", ft);
+      if (!strncmp(t->library, "./", 2) || !strncmp(t->library, "../", 3)) {
+        char *mdir = dirname_of(t->module->real);
+        char *abs = mdir ? absolute(mdir, t->library) : NULL;
+        char *rel = abs ? relative(dir_real, abs) : NULL;
+        fputs("new URL(", ft);
+        js_str(ft, rel ? rel : t->library);
+        fputs(", import.meta.url).href", ft);
+        free(mdir);
+        free(abs);
+        free(rel);
+      } else {
+        js_str(ft, t->library);
+      }
+    }
+    fprintf(ft, " },%s\n", k == 0 ? " // id 0" : "");
 
     fputs("  ", fy);
     js_str(fy, t->name);

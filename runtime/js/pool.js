@@ -5,6 +5,7 @@
 // calls are hot (setImmediate, never a millisecond timer) and, once a burst
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
+import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
@@ -680,9 +681,7 @@ export function createPool(options) {
     if (tasks[TABLE]) {
       const table = tasks[TABLE];
       const names = table.tasks.map((t) => t.name);
-      const specs = table.tasks.map((t) => ({ name: t.name, kind: t.kind, timeout: t.timeout, local: null }));
-      const native = table.tasks.find((t) => t.kind === "native");
-      if (native) throw new TypeError(`createPool: task "${native.name}" of this knitgen table is native; pass its nativeTask() definition in a tasks object instead (tables do not carry libraries yet)`);
+      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, local: null }));
       const url = table.workers[runtime] ?? table.workers.node;
       return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
     }
@@ -713,6 +712,15 @@ function checkLocalModules(specs, opts) {
       throw new TypeError(`createPool: task "${s.name}" comes from ${s.href}; only local modules load unless allowRemoteModules is set`);
     }
   }
+}
+
+// A native entry of a knitgen table: what nativeTask() would have recorded,
+// with the types knitgen read from the generics ("unknown" if none).
+function nativeSpecOf(t) {
+  if (!t.symbol || !t.library) throw new TypeError(`createPool: native task "${t.name}" of this knitgen table has no symbol or library; regenerate it`);
+  const known = (text) => (text && text !== "unknown" ? text : undefined);
+  const library = t.library.startsWith("file:") ? fileURLToPath(t.library) : t.library;
+  return { name: t.name, kind: "native", native: true, library, symbol: t.symbol, arg: known(t.arg), result: known(t.result), timeout: undefined, abortable: false, local: null };
 }
 
 function createSinglePool(definition, options) {

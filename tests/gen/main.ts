@@ -10,8 +10,9 @@ const got = [
   await pool.call.shout("loud"),
   await pool.call.twice(21),
   await pool.call.plus([1, 1]),
+  await pool.call.dot([new Float64Array([1, 2, 3]), new Float64Array([4, 5, 6])]),
 ];
-const want = [5, 42, "hello gen", "LOUD", 42, 2];
+const want = [5, 42, "hello gen", "LOUD", 42, 2, 32];
 const tid = await pool.call.where();
 await pool.shutdown();
 if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);

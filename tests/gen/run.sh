@@ -16,6 +16,7 @@ esac
 work="$build/tests/gen-$runtime"
 rm -rf "$work" && mkdir -p "$work/node_modules"
 cp -r "$here/src" "$here/main.ts" "$work/"
+cp "$build/tests/js/fixtures/native/libffi_tasks.so" "$work/src/" # the native task's library
 printf '{ "type": "module", "dependencies": { "knitting": "*" } }\n' >"$work/package.json"
 ln -s "$build/npm/knitting" "$work/node_modules/knitting"
 cd "$work"

@@ -1,5 +1,5 @@
 // Task module for the generated-table test: one of each task form.
-import { importTask, task } from "knitting";
+import { importTask, nativeTask, task } from "knitting";
 import { threadId } from "node:worker_threads";
 
 export const add = task<[number, number], number>({ f: ([a, b]) => a + b });
@@ -11,3 +11,5 @@ export const shout = task({ f: async (s: string): Promise<string> => s.toUpperCa
 export const where = (): number => threadId;
 export const twice = importTask<number, number>({ href: "./imported.ts", name: "twice" });
 export { add as plus } from "./more.ts";
+// Types come from the generics; the library is relative to this module.
+export const dot = nativeTask<[Float64Array, Float64Array], number>({ symbol: "dot", library: "./libffi_tasks.so" });

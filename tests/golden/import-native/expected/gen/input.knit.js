@@ -5,8 +5,8 @@ import { defineTable } from "knitting";
 export default defineTable({
   tasks: [
     { name: "len", kind: "import", arg: "string", result: "number", argCodec: "str", resultCodec: "f64" }, // id 0
-    { name: "crc", kind: "native", arg: "Uint8Array", result: "number", argCodec: "bytes", resultCodec: "f64" },
-    { name: "dot", kind: "native", arg: "[Float64Array, Float64Array]", result: "number", argCodec: "any", resultCodec: "f64" },
+    { name: "crc", kind: "native", arg: "Uint8Array", result: "number", argCodec: "bytes", resultCodec: "f64", symbol: "crc32_bytes", library: new URL("../libtasks.so", import.meta.url).href },
+    { name: "dot", kind: "native", arg: "[Float64Array, Float64Array]", result: "number", argCodec: "any", resultCodec: "f64", symbol: "dot", library: new URL("../libtasks.so", import.meta.url).href },
   ],
   workers: {
     node: new URL("./input.worker.node.mjs", import.meta.url),
