@@ -99,6 +99,7 @@ class Pool {
     this.options = options;
     this.specs = specs;
     this.entry = entry;
+    this.optionsKnown = entry.tasks !== null; // a knitgen table learns them from its first worker
     this.calls = new Map(); // call id -> record, until its response arrives
     this.queue = new Deque(); // records waiting for room in a lane
     this.nextCall = 1;
@@ -159,7 +160,9 @@ class Pool {
     });
     lane.worker = worker;
     worker.on("message", (msg) => {
-      if (msg === "ready") lane.ready = true;
+      if (msg?.knitting !== "ready") return;
+      lane.ready = true;
+      if (!this.optionsKnown) this.learnOptions(msg.tasks);
     });
     worker.on("error", (err) => {
       lane.crash = err;
@@ -169,6 +172,22 @@ class Pool {
     // Calls in flight keep the process alive; idle workers never do.
     worker.unref();
     return lane;
+  }
+
+  // A knitgen table's host has not seen the task definitions: the first
+  // worker reports their timeouts and abort signals. Calls made before that
+  // get their timers now, measured from when they were made.
+  learnOptions(reported) {
+    this.optionsKnown = true;
+    reported.forEach((o, i) => {
+      const spec = this.specs[i];
+      if (!spec || spec.native || !o) return;
+      spec.abortable ||= o.abortable;
+      if (!o.timeout || spec.timeout) return;
+      spec.timeout = o.timeout;
+      const waiting = [...this.calls.values(), ...this.queue.items.slice(this.queue.head)];
+      for (const rec of waiting) if (rec && rec.task === i && !rec.settled && !rec.timer) this.armTimeout(rec, o.timeout);
+    });
   }
 
   // -- dispatch
@@ -190,7 +209,7 @@ class Pool {
       reject = rej;
     });
     const spec = this.specs[task];
-    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: spec.timeout ? knit.now() : 0 };
+    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
     this.pendingCount++;
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
     if (signal) {
@@ -423,7 +442,7 @@ class Pool {
       else if (timeout.kind === "maybe") this.settle(rec, true, undefined);
       else this.settle(rec, false, timeout.error ?? knitError(`task "${this.specs[rec.task].name}" timed out after ${timeout.time} ms`));
     };
-    rec.timer = setTimeout(fire, timeout.time);
+    rec.timer = setTimeout(fire, Math.max(0, timeout.time - (knit.now() - rec.started)));
   }
 
   armHardTimeout(rec) {

@@ -21,6 +21,17 @@ function callable(entry, index) {
   throw new TypeError(`knitting worker: task #${index} is not a function or task()`);
 }
 
+function definitionOf(entry) {
+  if (entry && entry[TASK]) return entry;
+  if (entry && entry[POOL] && entry.task) return definitionOf(entry.task);
+  return null;
+}
+
+function hostOptions(entry) {
+  const def = definitionOf(entry);
+  return { timeout: def?.timeout, abortable: !!def?.abortSignal };
+}
+
 function idleCollector() {
   if (typeof globalThis.Bun?.gc === "function") return () => globalThis.Bun.gc(false);
   if (typeof globalThis.gc === "function") {
@@ -164,7 +175,9 @@ export async function serveWorker(tasks, config = workerConfig) {
     });
   }
 
-  parentPort?.postMessage("ready");
+  // The host of a knitgen table never imports the task modules: tell it the
+  // options that settle calls on its side.
+  parentPort?.postMessage({ knitting: "ready", tasks: tasks.map(hostOptions) });
 
   for (;;) {
     const taken = runBatch();

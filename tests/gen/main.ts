@@ -3,6 +3,7 @@ import { createPool } from "knitting";
 import table from "./gen/tasks.knit.js";
 
 const pool = createPool({ threads: 2 })(table);
+const early = pool.call.sleepy(3000); // made before any worker reported in
 const got = [
   await pool.call.add([2, 3]),
   await pool.call.inc(41),
@@ -13,6 +14,8 @@ const got = [
   await pool.call.dot([new Float64Array([1, 2, 3]), new Float64Array([4, 5, 6])]),
 ];
 const want = [5, 42, "hello gen", "LOUD", 42, 2, 32];
+got.push(await early, await pool.call.sleepy(3000));
+want.push("fallback", "fallback");
 const tid = await pool.call.where();
 await pool.shutdown();
 if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);

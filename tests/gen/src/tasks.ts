@@ -9,6 +9,14 @@ export function greet(name: string): string {
 }
 export const shout = task({ f: async (s: string): Promise<string> => s.toUpperCase() });
 export const where = (): number => threadId;
+// Its timeout is known only to the worker: the table's host learns it there.
+export const sleepy = task({
+  timeout: { time: 30, default: "fallback" },
+  f: async (ms: number): Promise<string> => {
+    await new Promise((r) => setTimeout(r, ms));
+    return "late";
+  },
+});
 export const twice = importTask<number, number>({ href: "./imported.ts", name: "twice" });
 export { add as plus } from "./more.ts";
 // Types come from the generics; the library is relative to this module.
