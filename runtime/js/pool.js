@@ -16,6 +16,8 @@ import { NATIVE } from "./native.js";
 import { TABLE, isMain, WORKER_FLAG } from "./env.js";
 
 const STOP_GRACE_MS = 1000;
+// knit_codec (runtime/include/knit/types.h) by the names knitgen writes.
+const ARG_CODECS = { any: 0, f64: 1, str: 2, bool: 3, bigint: 4, bytes: 5, f64s: 6 };
 const OK = 0;
 const THROWN = 1;
 const FULL = -1;
@@ -273,7 +275,7 @@ class Pool {
     this.nextCall = id === 0x7fffffff ? 1 : id + 1;
     let rc;
     try {
-      rc = knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1);
+      rc = knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec);
     } catch (err) {
       this.releaseAbortSlot(rec);
       this.settle(rec, false, err);
@@ -700,7 +702,7 @@ export function createPool(options) {
     if (tasks[TABLE]) {
       const table = tasks[TABLE];
       const names = table.tasks.map((t) => t.name);
-      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, local: null }));
+      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, codec: ARG_CODECS[t.argCodec] ?? 0, local: null }));
       const url = table.workers[runtime] ?? table.workers.node;
       return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
     }

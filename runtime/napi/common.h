@@ -52,6 +52,10 @@ knit_env *knit__env(napi_env env);
 /* Encodes @value into @w (reset first). On an unsupported value throws a
  * TypeError, on an oversized one a RangeError; returns 0 or -1 (thrown). */
 int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w);
+/* Like knit__encode, for a value whose type a knitgen table declares
+ * (@codec, a knit_codec): a value of another type is a TypeError, and
+ * numbers skip the generic walk. KNIT_CODEC_ANY is knit__encode. */
+int knit__encode_as(napi_env env, knit_env *ke, napi_value value, int codec, knit_writer *w);
 /* Decodes one payload; returns NULL with an Error thrown if malformed. */
 napi_value knit__decode(napi_env env, knit_env *ke, const uint8_t *data, size_t len);
 /* Encodes a thrown value, forcing success: an unencodable throw becomes an

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "knit/types.h"
 
 enum { ENC_OK = 0, ENC_TYPE, ENC_RANGE, ENC_JS };
 
@@ -356,6 +357,58 @@ int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
     knit__napi_fail(env, napi_generic_failure, "encoding a value");
     return -1;
   }
+}
+
+static const char *js_type_name(napi_env env, napi_value v) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, v, &t);
+  static const char *const names[] = {"undefined", "null", "a boolean", "a number", "a string",
+                                      "a symbol", "an object", "a function", "an external",
+                                      "a bigint"};
+  return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "another value";
+}
+
+static bool is_typed(napi_env env, napi_value v, napi_typedarray_type want) {
+  bool is = false;
+  napi_typedarray_type type;
+  size_t len, off;
+  void *data;
+  napi_value ab;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  return napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &off) == napi_ok && type == want;
+}
+
+int knit__encode_as(napi_env env, knit_env *ke, napi_value value, int codec, knit_writer *w) {
+  const char *want = NULL;
+  napi_valuetype t = napi_undefined;
+  if (codec == KNIT_CODEC_ANY) return knit__encode(env, ke, value, w);
+  napi_typeof(env, value, &t);
+  switch (codec) {
+  case KNIT_CODEC_F64:
+    if (t == napi_number) {
+      double d;
+      napi_get_value_double(env, value, &d);
+      knit_writer_reset(w);
+      knit_put_number(w, d);
+      return 0;
+    }
+    want = "a number";
+    break;
+  case KNIT_CODEC_STR: if (t != napi_string) want = "a string"; break;
+  case KNIT_CODEC_BOOL: if (t != napi_boolean) want = "a boolean"; break;
+  case KNIT_CODEC_BIGINT: if (t != napi_bigint) want = "a bigint"; break;
+  case KNIT_CODEC_BYTES: if (!is_typed(env, value, napi_uint8_array)) want = "a Uint8Array"; break;
+  case KNIT_CODEC_F64S: if (!is_typed(env, value, napi_float64_array)) want = "a Float64Array"; break;
+  default: break;
+  }
+  if (want) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "the argument must be %s, as the task's type says; got %s", want,
+             t == napi_object ? "an object" : js_type_name(env, value));
+    napi_throw_type_error(env, "KNIT_ARG_TYPE", msg);
+    return -1;
+  }
+  return knit__encode(env, ke, value, w);
 }
 
 void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_writer *w) {

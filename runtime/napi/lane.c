@@ -316,18 +316,19 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* submit(lane, task, call, value, aux) -> 0 when staged, -1 when the lane
- * is full (retry after responses arrive). Throws TypeError/RangeError for
- * payloads that cannot be sent. */
+/* submit(lane, task, call, value, aux, codec) -> 0 when staged, -1 when the
+ * lane is full (retry after responses arrive). Throws TypeError/RangeError
+ * for payloads that cannot be sent; codec (a knit_codec, 0 = any) is the
+ * argument type a knitgen table declares. */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(6);
   knit_env *ke = knit__env(env);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_mailbox *mb = lr->lane->requests;
   if (knit_mailbox_in_use(mb) == KNIT_SLOTS) return num(env, -1); /* skip the encode */
   ke->writer.max = lr->payload_max;
-  if (knit__encode(env, ke, argv[3], &ke->writer)) return NULL;
+  if (knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), &ke->writer)) return NULL;
   uint8_t *buf;
   int slot = knit_mailbox_reserve(mb, ke->writer.len, &buf);
   if (slot == -EAGAIN) return num(env, -1);

@@ -17,6 +17,11 @@ const want = [5, 42, "hello gen", "LOUD", 42, 2, 32];
 got.push(await early, await pool.call.sleepy(3000));
 want.push("fallback", "fallback");
 const tid = await pool.call.where();
+// The table's types are checked at the call site: a TypeError, nothing sent.
+for (const [name, bad] of [["inc", "41"], ["greet", 5]] as const) {
+  const err = await (pool.call as any)[name](bad).then(() => null, (e: unknown) => e);
+  if (!(err instanceof TypeError) || !/as the task's type says/.test(err.message)) throw new Error(`${name}(${JSON.stringify(bad)}) should reject with a TypeError, got ${err}`);
+}
 await pool.shutdown();
 if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 if (!(tid > 0)) throw new Error(`expected a worker thread id, got ${tid}`);
