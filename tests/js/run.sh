@@ -15,6 +15,11 @@ case $runtime in
   *) echo "unknown runtime $runtime"; exit 2 ;;
 esac
 command -v "${cmd[0]}" >/dev/null 2>&1 || { echo "skip: $runtime not installed (run .ci/setup)"; exit 77; }
+# Test-only dependencies (fast-check) from package.json, installed once.
+if [ ! -f "$here/node_modules/fast-check/package.json" ]; then
+  log=$(cd "$here" && npm install --no-audit --no-fund --no-package-lock --loglevel=error 2>&1) ||
+    echo "run.sh: npm install in tests/js failed:"$'\n'"$log" >&2
+fi
 # Tests import "knitting": point it at the staged package of this build.
 mkdir -p "$here/node_modules"
 if [ "$(readlink "$here/node_modules/knitting")" != "$build/npm/knitting" ]; then
