@@ -103,7 +103,10 @@ export interface PoolOptions {
     /** Run a minor GC when a worker goes idle (default true). */
     gc?: boolean;
   };
-  host?: { spinMicroseconds?: number };
+  /** spinMicroseconds: polling window before the host parks its watcher (200).
+   * syncSpinMicroseconds: how long a flush waits in place for a hot worker's
+   * answer (2; 0 = never block the loop, always poll on the next turn). */
+  host?: { spinMicroseconds?: number; syncSpinMicroseconds?: number };
   /** C threads for native tasks (default 1 if the pool has any, else 0). `threads` counts JS workers only. */
   native?: number;
   /** Most calls pending (queued or running) before new calls reject. */

@@ -89,8 +89,11 @@ export function checkPoolOptions(options) {
   };
 
   const h = object(o.host, "host");
-  known(h, "host", ["spinMicroseconds"]);
-  const host = { spinMicroseconds: num(h.spinMicroseconds, "host.spinMicroseconds", 0, 1e7, 200) };
+  known(h, "host", ["spinMicroseconds", "syncSpinMicroseconds"]);
+  const host = {
+    spinMicroseconds: num(h.spinMicroseconds, "host.spinMicroseconds", 0, 1e7, 200),
+    syncSpinMicroseconds: num(h.syncSpinMicroseconds, "host.syncSpinMicroseconds", 0, 100, 2),
+  };
 
   if (o.debug !== undefined && typeof o.debug !== "boolean") fail("debug", "a boolean", o.debug);
   if (o.allowRemoteModules !== undefined && typeof o.allowRemoteModules !== "boolean") fail("allowRemoteModules", "a boolean", o.allowRemoteModules);

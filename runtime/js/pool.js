@@ -10,7 +10,7 @@ import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
 import { checkPoolOptions } from "./options.js";
-import { callerSite, describeSite } from "./site.js";
+import { callerSite } from "./site.js";
 import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
 import { NATIVE } from "./native.js";
 import { TABLE, isMain, WORKER_FLAG } from "./env.js";
@@ -18,6 +18,9 @@ import { TABLE, isMain, WORKER_FLAG } from "./env.js";
 const STOP_GRACE_MS = 1000;
 // knit_codec (runtime/include/knit/types.h) by the names knitgen writes.
 const ARG_CODECS = { any: 0, f64: 1, str: 2, bool: 3, bigint: 4, bytes: 5, f64s: 6 };
+// Chained calls may spin for answers in the flush (host.syncSpinMicroseconds)
+// for at most this long before the event loop gets its turn.
+const SYNC_BUDGET_MS = 0.05;
 const OK = 0;
 const THROWN = 1;
 const FULL = -1;
@@ -111,6 +114,7 @@ class Pool {
     this.broken = null; // an Error once workers cannot start
     this.rr = 0;
     this.flushScheduled = false;
+    this.syncSince = 0;
     this.polling = false;
     this.armed = false;
     this.lastProgress = 0;
@@ -309,6 +313,15 @@ class Pool {
         }
       }
     }
+    // A hot worker answers within a microsecond or two: spin briefly for
+    // it here rather than wait a whole event-loop turn. Chained calls may
+    // do this for at most SYNC_BUDGET_MS before the loop gets its turn.
+    const spinUs = this.options.host.syncSpinMicroseconds;
+    if (spinUs > 0 && this.pendingCount > 0) {
+      const now = performance.now();
+      if (this.syncSince === 0) this.syncSince = now;
+      if (now - this.syncSince < SYNC_BUDGET_MS) this.collect(spinUs);
+    }
     this.startPolling();
   }
 
@@ -351,6 +364,7 @@ class Pool {
 
   poll() {
     this.polling = false;
+    this.syncSince = 0; // a macrotask turn: the sync budget starts over
     const n = this.collect();
     if (this.workerInflight === 0) return;
     // Only calls nobody awaits any more (timed out, aborted) are out: keep
@@ -588,7 +602,7 @@ class InlineLane {
     const spec = this.pool.specs[rec.task];
     if (!spec.local) {
       // importTask modules are never evaluated on the host.
-      if (!this.pool.submitAnywhere(rec)) this.pool.queue.push(rec);
+      if (!this.pool.lanes.some((lane) => this.pool.submit(lane, rec))) this.pool.queue.push(rec);
       return;
     }
     this.inflight++;
@@ -634,10 +648,6 @@ class InlineLane {
     this.pool.settle(rec, ok, value);
   }
 }
-
-Pool.prototype.submitAnywhere = function (rec) {
-  return this.lanes.some((lane) => this.submit(lane, rec));
-};
 
 let gcExposed = false;
 function exposeGc() {
@@ -755,4 +765,3 @@ function createSinglePool(definition, options) {
 }
 setSinglePoolFactory(createSinglePool);
 
-export { describeSite };

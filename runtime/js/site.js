@@ -1,7 +1,7 @@
 // Where a task was defined: the one stack frame that called task() or
 // createPool(). Host and worker evaluate the same module in the same
 // runtime, so the line and column identify the definition on both sides.
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 
 const ownDir = new URL(".", import.meta.url).href;
 const framePattern = /((?:file:\/\/|\/)[^\s()]*?):(\d+):(\d+)\)?\s*$/;
@@ -25,8 +25,3 @@ export function callerSite() {
   return null;
 }
 
-export function describeSite(site) {
-  if (!site) return "an unknown place";
-  const file = site.href.startsWith("file:") ? fileURLToPath(site.href) : site.href;
-  return `${file}:${site.line}:${site.col}`;
-}
