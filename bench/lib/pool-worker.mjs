@@ -1,0 +1,3 @@
+// piscina / tinypool worker: named exports, picked with run(arg, { name }).
+export { echo, echoObj, same, primes } from "./fns.mjs";
+export default (x) => x;

@@ -1,0 +1,3 @@
+import workerpool from "workerpool";
+import { fns } from "./fns.mjs";
+workerpool.worker(fns);
