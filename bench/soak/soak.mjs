@@ -99,7 +99,7 @@ if (isMain) {
   }
 
   console.log(`# soak: ${runtime}, ${threads} threads, ${inflight} calls in flight, ${seconds} s, a line every ${every} s`);
-  console.log("#    t(s)   calls/s     total   rejected   rss(MiB)  heap(MiB)  external(MiB)");
+  console.log("#    t(s)   calls/s     total   rejected   rss(MiB)  heap used/total(MiB)  external(MiB)");
   const t0 = performance.now();
   const samples = [];
   let lastCalls = 0, lastT = t0;
@@ -112,7 +112,7 @@ if (isMain) {
     const t = (now - t0) / 1000;
     samples.push({ t, rss: m.rss, rate });
     console.log(`${t.toFixed(0).padStart(9)} ${rate.toFixed(0).padStart(9)} ${String(calls).padStart(9)} ${String(errors).padStart(10)}` +
-      ` ${mib(m.rss).padStart(10)} ${mib(m.heapUsed).padStart(10)} ${mib(m.external).padStart(14)}`);
+      ` ${mib(m.rss).padStart(10)} ${`${mib(m.heapUsed)}/${mib(m.heapTotal)}`.padStart(20)} ${mib(m.external).padStart(14)}`);
     if (t >= seconds) stop = true;
   }, every * 1000);
 
