@@ -4,23 +4,12 @@
 set -u
 runtime=$1 example=$2 entry=$3 expect=$4 build=$5
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-bin="$top/.tools/node_modules/.bin"
-case $runtime in
-  node20) cmd=(node) ;;
-  node24) cmd=("$bin/node") ;;
-  bun) cmd=("$bin/bun") ;;
-  deno) cmd=("$bin/deno" run -A --quiet) ;;
-  *) echo "unknown runtime $runtime"; exit 2 ;;
-esac
-command -v "${cmd[0]}" >/dev/null 2>&1 || { echo "skip: $runtime not installed (run .ci/setup)"; exit 77; }
+. "$here/../tests/runtime.sh"
+knit_runtime "$runtime"
 dir="$here/$example"
-mkdir -p "$dir/node_modules"
-if [ "$(readlink "$dir/node_modules/knitting")" != "$build/npm/knitting" ]; then
-  ln -sfn "$build/npm/knitting" "$dir/node_modules/knitting" 2>/dev/null || true
-fi
+knit_link_package "$dir" "$build"
 cd "$dir"
-out=$(NO_COLOR=1 timeout 120 "${cmd[@]}" "$entry" 2>&1)
+out=$(timeout 120 "${KNIT_CMD[@]}" "$entry" 2>&1)
 rc=$?
 printf '%s\n' "$out"
 [ $rc -eq 0 ] || { echo "FAIL: exit code $rc"; exit 1; }

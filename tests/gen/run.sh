@@ -4,21 +4,14 @@
 set -eu
 runtime=$1 build=$2
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-bin="$top/.tools/node_modules/.bin"
-case $runtime in
-  node24) cmd=("$bin/node") ;;
-  bun) cmd=("$bin/bun") ;;
-  deno) cmd=("$bin/deno" run -A --quiet) ;;
-  *) echo "unknown runtime $runtime"; exit 2 ;;
-esac
-[ -x "${cmd[0]}" ] || { echo "skip: $runtime not installed"; exit 77; }
+. "$here/../runtime.sh"
+knit_runtime "$runtime" # node24, bun or deno: the generated entries import .ts
 work="$build/tests/gen-$runtime"
-rm -rf "$work" && mkdir -p "$work/node_modules"
+rm -rf "$work" && mkdir -p "$work"
 cp -r "$here/src" "$here/main.ts" "$work/"
 cp "$build/tests/js/fixtures/native/libffi_tasks.so" "$work/src/" # the native task's library
 printf '{ "type": "module", "dependencies": { "knitting": "*" } }\n' >"$work/package.json"
-ln -s "$build/npm/knitting" "$work/node_modules/knitting"
+knit_link_package "$work" "$build"
 cd "$work"
 "$build/knitgen/knitgen" src/tasks.ts -o gen
-NO_COLOR=1 timeout 60 "${cmd[@]}" main.ts
+timeout 60 "${KNIT_CMD[@]}" main.ts

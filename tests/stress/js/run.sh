@@ -1,25 +1,12 @@
 #!/usr/bin/env bash
 # run.sh RUNTIME BUILD_DIR CALLS THREADS [SEED]: runs stress.mjs under one
-# runtime (node20 = the machine's node, node24, bun or deno) against the
-# staged package of BUILD_DIR. Exits 77 (skip) when the runtime is missing.
+# runtime (tests/runtime.sh) against the staged package of BUILD_DIR. Exits
+# 77 (skip) when the runtime is missing.
 set -u
 runtime=$1 build=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-bin="$top/.tools/node_modules/.bin"
-case $runtime in
-  node20) cmd=(node) ;;
-  node24) cmd=("$bin/node") ;;
-  bun) cmd=("$bin/bun") ;;
-  deno) cmd=("$bin/deno" run -A --quiet) ;;
-  *) echo "unknown runtime $runtime"; exit 2 ;;
-esac
-command -v "${cmd[0]}" >/dev/null 2>&1 || { echo "skip: $runtime not installed (run .ci/setup)"; exit 77; }
-# stress.mjs imports "knitting": point it at the staged package of this build.
-mkdir -p "$here/node_modules"
-if [ "$(readlink "$here/node_modules/knitting")" != "$build/npm/knitting" ]; then
-  ln -sfn "$build/npm/knitting" "$here/node_modules/knitting"
-fi
-export NO_COLOR=1 KNIT_TEST_RUNTIME=$runtime
-exec "${cmd[@]}" "$here/stress.mjs" "$@"
+. "$here/../../runtime.sh"
+knit_runtime "$runtime"
+knit_link_package "$here" "$build"
+exec "${KNIT_CMD[@]}" "$here/stress.mjs" "$@"
