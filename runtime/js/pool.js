@@ -258,12 +258,12 @@ class Pool {
 
   dispatch(rec) {
     if (this.queue.length) {
-      this.queue.push(rec); // keep FIFO order behind earlier calls
+      this.enqueue(rec); // keep FIFO order behind earlier calls
       return;
     }
     const lane = this.pick(rec);
     if (lane === this.inline && lane) return lane.run(rec);
-    if (!lane || !this.submit(lane, rec)) this.queue.push(rec);
+    if (!lane || !this.submit(lane, rec)) this.enqueue(rec);
   }
 
   // Returns false when the lane is full (the record stays with the caller).
@@ -279,7 +279,9 @@ class Pool {
     this.nextCall = id === 0x7fffffff ? 1 : id + 1;
     let rc;
     try {
-      rc = knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec);
+      rc = rec.encoded
+        ? knit.submitEncoded(lane.handle, rec.task, id, rec.encoded, rec.abortSlot + 1)
+        : knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec);
     } catch (err) {
       this.releaseAbortSlot(rec);
       this.settle(rec, false, err);
@@ -289,6 +291,7 @@ class Pool {
     rec.id = id;
     rec.lane = lane;
     rec.arg = undefined;
+    rec.encoded = undefined;
     this.calls.set(id, rec);
     lane.inflight++;
     this.workerInflight++;
@@ -323,6 +326,22 @@ class Pool {
       if (now - this.syncSince < SYNC_BUDGET_MS) this.collect(spinUs);
     }
     this.startPolling();
+  }
+
+  // A call that must wait for a slot is encoded now, so it sends the value
+  // it was made with even if the caller changes the object meanwhile, and
+  // an unsendable value fails at once.
+  enqueue(rec) {
+    if (!rec.encoded) {
+      try {
+        rec.encoded = knit.encode(rec.arg, this.options.payload.maxPayloadBytes, this.specs[rec.task].codec ?? 0);
+      } catch (err) {
+        this.settle(rec, false, err);
+        return;
+      }
+      rec.arg = undefined;
+    }
+    this.queue.push(rec);
   }
 
   drainQueue() {
@@ -436,6 +455,7 @@ class Pool {
     if (rec.hardTimer) clearTimeout(rec.hardTimer);
     if (rec.onAbort) rec.signal.removeEventListener("abort", rec.onAbort);
     rec.arg = undefined;
+    rec.encoded = undefined;
     if (ok) rec.resolve(value);
     else rec.reject(value);
     if (this.pendingCount === 0) {
@@ -602,7 +622,7 @@ class InlineLane {
     const spec = this.pool.specs[rec.task];
     if (!spec.local) {
       // importTask modules are never evaluated on the host.
-      if (!this.pool.lanes.some((lane) => this.pool.submit(lane, rec))) this.pool.queue.push(rec);
+      if (!this.pool.lanes.some((lane) => this.pool.submit(lane, rec))) this.pool.enqueue(rec);
       return;
     }
     this.inflight++;
@@ -624,7 +644,7 @@ class InlineLane {
       const f = this.pool.specs[rec.task].local;
       let result;
       try {
-        result = f(knit.decode(knit.encode(rec.arg)), { hasAborted: () => rec.settled, now: knit.now });
+        result = f(knit.decode(rec.encoded ?? knit.encode(rec.arg)), { hasAborted: () => rec.settled, now: knit.now });
       } catch (err) {
         this.finish(rec, false, err);
         continue;

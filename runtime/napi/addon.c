@@ -58,15 +58,20 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* encode(value) -> ArrayBuffer and decode(ArrayBuffer) -> value: the codec
- * without a lane, for the host-side inliner and for tests. */
+/* encode(value, max?, codec?) -> ArrayBuffer and decode(ArrayBuffer) ->
+ * value: the codec without a lane, for calls that must wait for a slot (so
+ * their argument is copied when the call is made), the inliner and tests. */
 static napi_value encode_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value v, out;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+  size_t argc = 3;
+  napi_value argv[3], out;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   knit_env *ke = knit__env(env);
-  if (!ke->writer.max) ke->writer.max = 64u << 20;
-  if (knit__encode(env, ke, v, &ke->writer)) return NULL;
+  double max = 64u << 20;
+  int32_t codec = 0;
+  if (argc > 1) napi_get_value_double(env, argv[1], &max);
+  if (argc > 2) napi_get_value_int32(env, argv[2], &codec);
+  ke->writer.max = (size_t)max;
+  if (knit__encode_as(env, ke, argv[0], codec, &ke->writer)) return NULL;
   void *mem;
   NAPI_CALL(env, napi_create_arraybuffer(env, ke->writer.len, &mem, &out));
   if (ke->writer.len) memcpy(mem, ke->writer.buf, ke->writer.len);

@@ -343,6 +343,30 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* submitEncoded(lane, task, call, bytes, aux) -> like submit, for a value
+ * knit.encode() already turned into bytes when the call was made. */
+static napi_value submit_encoded(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  void *data;
+  size_t len;
+  NAPI_CALL(env, napi_get_arraybuffer_info(env, argv[3], &data, &len));
+  knit_mailbox *mb = lr->lane->requests;
+  uint8_t *buf;
+  int slot = knit_mailbox_reserve(mb, len, &buf);
+  if (slot == -EAGAIN) return num(env, -1);
+  if (slot < 0) {
+    napi_throw_range_error(env, "KNIT_TOO_LARGE", "payload does not fit the arena (payload.payloadMaxByteLength)");
+    return NULL;
+  }
+  memcpy(buf, data, len);
+  knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[4]));
+  knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[1]),
+                     (uint32_t)get_i32(env, argv[2]), KNIT_OK, len, knit_now_ns());
+  return num(env, 0);
+}
+
 static napi_value flush_requests(napi_env env, napi_callback_info info) {
   ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
@@ -664,6 +688,7 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
       FN("laneStop", lane_stop),
       FN("laneClose", lane_close),
       FN("submit", submit),
+      FN("submitEncoded", submit_encoded),
       FN("flushRequests", flush_requests),
       FN("poll", poll_pool),
       FN("arm", arm),
