@@ -16,8 +16,6 @@ import { NATIVE } from "./native.js";
 import { TABLE, isMain, WORKER_FLAG } from "./env.js";
 
 const STOP_GRACE_MS = 1000;
-// knit_codec (runtime/include/knit/types.h) by the names knitgen writes.
-const ARG_CODECS = { any: 0, f64: 1, str: 2, bool: 3, bigint: 4, bytes: 5, f64s: 6 };
 // Chained calls may spin for answers in the flush (host.syncSpinMicroseconds)
 // for at most this long before the event loop gets its turn.
 const SYNC_BUDGET_MS = 0.05;
@@ -732,7 +730,7 @@ export function createPool(options) {
     if (tasks[TABLE]) {
       const table = tasks[TABLE];
       const names = table.tasks.map((t) => t.name);
-      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, codec: ARG_CODECS[t.argCodec] ?? 0, local: null }));
+      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, codec: knit.codecId(t.argCodec), local: null }));
       const url = table.workers[runtime] ?? table.workers.node;
       return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
     }

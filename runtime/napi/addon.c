@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "knit/types.h"
 
 void knit__napi_fail(napi_env env, napi_status status, const char *what) {
   bool pending = false;
@@ -88,6 +89,22 @@ static napi_value decode_js(napi_env env, napi_callback_info info) {
   return knit__decode(env, knit__env(env), data, len);
 }
 
+/* codecId(name) -> the knit_codec whose knit_codec_name() is @name (0, the
+ * generic codec, for names it does not know): knitgen writes codec names into
+ * tables, and the pool resolves them once per table. */
+static napi_value codec_id(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len = 0;
+  napi_value v, out;
+  char name[32] = "";
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+  napi_get_value_string_utf8(env, v, name, sizeof name, &len);
+  int id = KNIT_CODEC_ANY;
+  for (int c = KNIT_CODEC_ANY; c <= KNIT_CODEC_F64S; c++)
+    if (!strcmp(knit_codec_name((knit_codec)c), name)) id = c;
+  NAPI_CALL(env, napi_create_int32(env, id, &out));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   knit_env *ke = calloc(1, sizeof *ke);
   if (!ke) return NULL;
@@ -97,8 +114,9 @@ NAPI_MODULE_INIT() {
       {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, NULL},
       {"encode", NULL, encode_js, NULL, NULL, NULL, napi_default, NULL},
       {"decode", NULL, decode_js, NULL, NULL, NULL, napi_default, NULL},
+      {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, NULL},
   };
-  NAPI_CALL(env, napi_define_properties(env, exports, 3, props));
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;
   NAPI_CALL(env, napi_create_string_utf8(env, KNIT_VERSION, NAPI_AUTO_LENGTH, &version));
   NAPI_CALL(env, napi_set_named_property(env, exports, "version", version));
