@@ -213,7 +213,7 @@ class Pool {
       reject = rej;
     });
     const spec = this.specs[task];
-    const rec = { id: 0, task, arg, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
+    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
     this.pendingCount++;
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
     if (signal) {
@@ -277,10 +277,11 @@ class Pool {
     this.nextCall = id === 0x7fffffff ? 1 : id + 1;
     let rc;
     try {
-      rc = rec.encoded
-        ? knit.submitEncoded(lane.handle, rec.task, id, rec.encoded, rec.abortSlot + 1)
+      rc = rec.stashed >= 0
+        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, rec.abortSlot + 1)
         : knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec);
     } catch (err) {
+      rec.stashed = -1; // spent by the failed submit
       this.releaseAbortSlot(rec);
       this.settle(rec, false, err);
       return true;
@@ -289,7 +290,7 @@ class Pool {
     rec.id = id;
     rec.lane = lane;
     rec.arg = undefined;
-    rec.encoded = undefined;
+    rec.stashed = -1;
     this.calls.set(id, rec);
     lane.inflight++;
     this.workerInflight++;
@@ -326,13 +327,13 @@ class Pool {
     this.startPolling();
   }
 
-  // A call that must wait for a slot is encoded now, so it sends the value
-  // it was made with even if the caller changes the object meanwhile, and
-  // an unsendable value fails at once.
+  // A call that must wait for a slot is encoded now (into the addon's
+  // stash), so it sends the value it was made with even if the caller
+  // changes the object meanwhile, and an unsendable value fails at once.
   enqueue(rec) {
-    if (!rec.encoded) {
+    if (rec.stashed < 0) {
       try {
-        rec.encoded = knit.encode(rec.arg, this.options.payload.maxPayloadBytes, this.specs[rec.task].codec ?? 0);
+        rec.stashed = knit.stash(this.handle, rec.arg, this.specs[rec.task].codec ?? 0);
       } catch (err) {
         this.settle(rec, false, err);
         return;
@@ -453,7 +454,10 @@ class Pool {
     if (rec.hardTimer) clearTimeout(rec.hardTimer);
     if (rec.onAbort) rec.signal.removeEventListener("abort", rec.onAbort);
     rec.arg = undefined;
-    rec.encoded = undefined;
+    if (rec.stashed >= 0) {
+      knit.unstash(this.handle, rec.stashed, false);
+      rec.stashed = -1;
+    }
     if (ok) rec.resolve(value);
     else rec.reject(value);
     if (this.pendingCount === 0) {
@@ -642,7 +646,7 @@ class InlineLane {
       const f = this.pool.specs[rec.task].local;
       let result;
       try {
-        result = f(knit.decode(rec.encoded ?? knit.encode(rec.arg)), { hasAborted: () => rec.settled, now: knit.now });
+        result = f(this.takeArg(rec), { hasAborted: () => rec.settled, now: knit.now });
       } catch (err) {
         this.finish(rec, false, err);
         continue;
@@ -654,6 +658,14 @@ class InlineLane {
       this.scheduled = true;
       setImmediate(this.tick);
     }
+  }
+
+  // The argument as a worker would see it: a decoded copy.
+  takeArg(rec) {
+    if (rec.stashed < 0) return knit.decode(knit.encode(rec.arg));
+    const arg = knit.unstash(this.pool.handle, rec.stashed, true);
+    rec.stashed = -1;
+    return arg;
   }
 
   finish(rec, ok, value) {

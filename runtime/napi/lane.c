@@ -48,6 +48,7 @@ struct host_pool {
   unsigned nlanes;
   bool closed;
   unsigned next; /* first lane of the next poll, so every lane gets its turn */
+  knit_stash *stash; /* arguments of calls waiting for a slot; host thread */
   knit_msg msgs[KNIT_SLOTS];
 };
 
@@ -116,6 +117,7 @@ static void pool_unref(host_pool *p) {
   pthread_mutex_unlock(&g_mu);
   if (!last) return;
   knit_signal_destroy(p->doorbell);
+  knit__stash_free(p->stash);
   pthread_mutex_destroy(&p->mu);
   free(p);
 }
@@ -215,8 +217,10 @@ static napi_value pool_create(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&p->mu, NULL);
   p->refs = 1;
   int rc = knit_limits_check(&p->limits);
+  if (!rc) rc = (p->stash = knit__stash_new()) ? 0 : -ENOMEM;
   if (!rc) rc = knit_signal_create(&p->doorbell);
   if (rc) {
+    knit__stash_free(p->stash);
     free(p);
     return throw_errno(env, rc, "poolCreate");
   }
@@ -316,55 +320,89 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define STAGED 0
+#define LANE_FULL (-1)
+#define THROWN_JS (-2)
+
+/* Copies an encoded argument into a request slot: STAGED, LANE_FULL, or
+ * THROWN_JS after throwing a RangeError (it can never fit). */
+static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value call,
+                                napi_value aux, const uint8_t *data, size_t len) {
+  knit_mailbox *mb = lr->lane->requests;
+  uint8_t *buf;
+  int slot = knit_mailbox_reserve(mb, len, &buf);
+  if (slot == -EAGAIN) return LANE_FULL;
+  if (slot < 0) {
+    napi_throw_range_error(env, "KNIT_TOO_LARGE", "payload does not fit the arena (payload.payloadMaxByteLength)");
+    return THROWN_JS;
+  }
+  memcpy(buf, data, len);
+  knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, aux));
+  knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, task), (uint32_t)get_i32(env, call),
+                     KNIT_OK, len, knit_now_ns());
+  return STAGED;
+}
+
 /* submit(lane, task, call, value, aux, codec) -> 0 when staged, -1 when the
- * lane is full (retry after responses arrive). Throws TypeError/RangeError
- * for payloads that cannot be sent; codec (a knit_codec, 0 = any) is the
+ * lane is full (then stash() the value). Throws TypeError/RangeError for
+ * payloads that cannot be sent; codec (a knit_codec, 0 = any) is the
  * argument type a knitgen table declares. */
 static napi_value submit(napi_env env, napi_callback_info info) {
   ARGS(6);
   knit_env *ke = knit__env(env);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
-  knit_mailbox *mb = lr->lane->requests;
-  if (knit_mailbox_in_use(mb) == KNIT_SLOTS) return num(env, -1); /* skip the encode */
+  if (knit_mailbox_in_use(lr->lane->requests) == KNIT_SLOTS) return num(env, LANE_FULL); /* skip the encode */
   ke->writer.max = lr->payload_max;
   if (knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), &ke->writer)) return NULL;
-  uint8_t *buf;
-  int slot = knit_mailbox_reserve(mb, ke->writer.len, &buf);
-  if (slot == -EAGAIN) return num(env, -1);
-  if (slot < 0) {
-    napi_throw_range_error(env, "KNIT_TOO_LARGE", "payload does not fit the arena (payload.payloadMaxByteLength)");
-    return NULL;
-  }
-  memcpy(buf, ke->writer.buf, ke->writer.len);
-  knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[4]));
-  knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[1]),
-                     (uint32_t)get_i32(env, argv[2]), KNIT_OK, ke->writer.len, knit_now_ns());
-  return num(env, 0);
+  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], ke->writer.buf, ke->writer.len);
+  return rc == THROWN_JS ? NULL : num(env, rc);
 }
 
-/* submitEncoded(lane, task, call, bytes, aux) -> like submit, for a value
- * knit.encode() already turned into bytes when the call was made. */
-static napi_value submit_encoded(napi_env env, napi_callback_info info) {
+/* stash(pool, value, codec) -> token: encodes the argument of a call that
+ * must wait for a slot, when the call is made. Throws like submit. */
+static napi_value stash(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  knit_env *ke = knit__env(env);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  ke->writer.max = p->limits.payload_max;
+  if (knit__encode_as(env, ke, argv[1], get_i32(env, argv[2]), &ke->writer)) return NULL;
+  int32_t token = knit__stash_put(p->stash, ke->writer.buf, ke->writer.len);
+  return token < 0 ? throw_errno(env, token, "stash") : num(env, token);
+}
+
+/* submitStashed(lane, task, call, token, aux) -> like submit, for a stashed
+ * argument; the token is spent unless the lane is full. */
+static napi_value submit_stashed(napi_env env, napi_callback_info info) {
   ARGS(5);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
-  void *data;
+  knit_stash *st = lr->pool->stash;
+  int32_t token = get_i32(env, argv[3]);
   size_t len;
-  NAPI_CALL(env, napi_get_arraybuffer_info(env, argv[3], &data, &len));
-  knit_mailbox *mb = lr->lane->requests;
-  uint8_t *buf;
-  int slot = knit_mailbox_reserve(mb, len, &buf);
-  if (slot == -EAGAIN) return num(env, -1);
-  if (slot < 0) {
-    napi_throw_range_error(env, "KNIT_TOO_LARGE", "payload does not fit the arena (payload.payloadMaxByteLength)");
-    return NULL;
-  }
-  memcpy(buf, data, len);
-  knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[4]));
-  knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, argv[1]),
-                     (uint32_t)get_i32(env, argv[2]), KNIT_OK, len, knit_now_ns());
-  return num(env, 0);
+  const uint8_t *data = knit__stash_get(st, token, &len);
+  if (!data) return throw_errno(env, -ENOENT, "submitStashed: no such token");
+  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], data, len);
+  if (rc != LANE_FULL) knit__stash_drop(st, token);
+  return rc == THROWN_JS ? NULL : num(env, rc);
+}
+
+/* unstash(pool, token, decode) -> the value when decode is true (the
+ * inliner runs it), undefined otherwise; the token is spent. */
+static napi_value unstash(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  int32_t token = get_i32(env, argv[1]);
+  bool want = false;
+  napi_get_value_bool(env, argv[2], &want);
+  size_t len;
+  const uint8_t *data = knit__stash_get(p->stash, token, &len);
+  if (!data) return throw_errno(env, -ENOENT, "unstash: no such token");
+  napi_value out = want ? knit__decode(env, knit__env(env), data, len) : NULL;
+  knit__stash_drop(p->stash, token);
+  return out;
 }
 
 static napi_value flush_requests(napi_env env, napi_callback_info info) {
@@ -688,7 +726,9 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
       FN("laneStop", lane_stop),
       FN("laneClose", lane_close),
       FN("submit", submit),
-      FN("submitEncoded", submit_encoded),
+      FN("stash", stash),
+      FN("submitStashed", submit_stashed),
+      FN("unstash", unstash),
       FN("flushRequests", flush_requests),
       FN("poll", poll_pool),
       FN("arm", arm),
