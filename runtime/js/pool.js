@@ -6,6 +6,7 @@
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
 import { fileURLToPath } from "node:url";
+import { availableParallelism } from "node:os";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
@@ -134,6 +135,9 @@ class Pool {
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
+    // More spinning threads than cores (the host counts): workers then
+    // yield the core between spin rounds, so the host is not starved.
+    this.oversubscribed = (jsTasks ? options.threads : 0) + 1 > availableParallelism();
     if (jsTasks) for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
     // A native lane is a lane whose consumer is a C thread, not a Worker.
     this.nativeLanes = [];
@@ -159,7 +163,7 @@ class Pool {
     // Node gives workers a gc() only if the flag is set before they start.
     if (w.gc && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, yieldCpu: this.oversubscribed, gc: w.gc, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;

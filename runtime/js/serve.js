@@ -201,7 +201,7 @@ export async function serveWorker(tasks, config = workerConfig) {
       flush();
       continue;
     }
-    const r = knit.wait(lane, spinUs, parkMs, idle);
+    const r = knit.wait(lane, spinUs, parkMs, idle, config.yieldCpu === true);
     if (r === CLOSING) break;
     // Still idle after a park: hand the wait to the watcher thread and free
     // this thread's event loop (its timers run; no periodic wake-ups).

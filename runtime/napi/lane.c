@@ -630,10 +630,10 @@ static void run_idle(void *arg) {
   napi_call_function(c->env, undef, c->fn, 0, NULL, NULL);
 }
 
-/* wait(lane, spinUs, parkMs, idle) -> 1 work, 0 nothing yet, -1 closing.
- * Blocks this thread: spin, then idle() (GC), then park. */
+/* wait(lane, spinUs, parkMs, idle, yieldCpu) -> 1 work, 0 nothing yet, -1
+ * closing. Blocks this thread: spin, then idle() (GC), then park. */
 static napi_value wait_work(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  ARGS(5);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   napi_valuetype t;
@@ -645,6 +645,7 @@ static napi_value wait_work(napi_env env, napi_callback_info info) {
       .idle = t == napi_function ? run_idle : NULL,
       .idle_arg = &ctx,
   };
+  napi_get_value_bool(env, argv[4], &o.yield_cpu);
   int got = knit_wait(lr->lane->worker_signal, work_or_closing, lr, &o);
   if (knit_load_seq(&lr->closing)) return num(env, -1);
   return num(env, got);

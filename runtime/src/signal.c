@@ -2,6 +2,7 @@
  * waker skip the syscall, and a pending flag coalesces repeated wakes. */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -69,7 +70,11 @@ int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t 
   return got;
 }
 
-int knit_spin(knit_ready_fn ready, void *arg, uint64_t spin_ns) {
+/* yield_cpu: more threads of this process spin than there are cores, so
+ * the thread we wait for may be queued behind us. Not done otherwise: the
+ * kernel (EEVDF) lets a yielder wait for the whole slice of any other
+ * runnable thread, which under outside load costs milliseconds. */
+static int spin(knit_ready_fn ready, void *arg, uint64_t spin_ns, bool yield_cpu) {
   if (ready(arg)) return 1;
   if (!spin_ns) return 0;
   uint64_t deadline = knit_now_ns() + spin_ns;
@@ -79,11 +84,16 @@ int knit_spin(knit_ready_fn ready, void *arg, uint64_t spin_ns) {
       knit_cpu_relax();
     }
     if (knit_now_ns() >= deadline) return ready(arg);
+    if (yield_cpu) sched_yield();
   }
 }
 
+int knit_spin(knit_ready_fn ready, void *arg, uint64_t spin_ns) {
+  return spin(ready, arg, spin_ns, false);
+}
+
 int knit_wait(knit_signal *sig, knit_ready_fn ready, void *arg, const knit_wait_opts *opts) {
-  if (knit_spin(ready, arg, opts->spin_ns)) return 1;
+  if (spin(ready, arg, opts->spin_ns, opts->yield_cpu)) return 1;
   if (opts->idle) {
     opts->idle(opts->idle_arg);
     if (ready(arg)) return 1;

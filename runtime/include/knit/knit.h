@@ -84,6 +84,7 @@ typedef struct knit_wait_opts {
   uint64_t park_ns;        /* longest single park, 0 = until woken */
   void (*idle)(void *arg); /* run once between spinning and parking, may be NULL */
   void *idle_arg;
+  bool yield_cpu;          /* give the core away between spin rounds */
 } knit_wait_opts;
 
 /* Spin, then idle hook, then park: the whole wait of a worker thread.
