@@ -83,6 +83,43 @@ class Deque {
   }
 }
 
+// Records of calls sent to a lane, by call id. Ids are reused from a free
+// list, so the table stays dense: an id is freed only when its answer came
+// or its lane is gone, and a lane that is gone is never polled again.
+class CallTable {
+  constructor() {
+    this.recs = [undefined]; // id 0 is never used
+    this.free = [];
+    this.size = 0;
+  }
+  add(rec) {
+    const id = this.free.length ? this.free.pop() : this.recs.push(undefined) - 1;
+    this.recs[id] = rec;
+    this.size++;
+    return id;
+  }
+  get(id) {
+    return this.recs[id];
+  }
+  has(id) {
+    return this.recs[id] !== undefined;
+  }
+  delete(id) {
+    if (this.recs[id] === undefined) return;
+    this.recs[id] = undefined;
+    this.free.push(id);
+    this.size--;
+  }
+  values() {
+    return this.recs.filter((rec) => rec !== undefined);
+  }
+  clear() {
+    this.recs = [undefined];
+    this.free = [];
+    this.size = 0;
+  }
+}
+
 class Lane {
   constructor(pool, index) {
     this.pool = pool;
@@ -104,9 +141,8 @@ class Pool {
     this.specs = specs;
     this.entry = entry;
     this.optionsKnown = entry.tasks !== null; // a knitgen table learns them from its first worker
-    this.calls = new Map(); // call id -> record, until its response arrives
+    this.calls = new CallTable(); // call id -> record, until its response arrives
     this.queue = new Deque(); // records waiting for room in a lane
-    this.nextCall = 1;
     this.workerInflight = 0;
     this.pendingCount = 0; // unsettled calls, queued or running
     this.closed = false;
@@ -277,25 +313,27 @@ class Pool {
         return true;
       }
     }
-    const id = this.nextCall;
-    this.nextCall = id === 0x7fffffff ? 1 : id + 1;
+    const id = this.calls.add(rec);
     let rc;
     try {
       rc = rec.stashed >= 0
         ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, rec.abortSlot + 1)
         : knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec);
     } catch (err) {
+      this.calls.delete(id);
       rec.stashed = -1; // spent by the failed submit
       this.releaseAbortSlot(rec);
       this.settle(rec, false, err);
       return true;
     }
-    if (rc === FULL) return false;
+    if (rc === FULL) {
+      this.calls.delete(id);
+      return false;
+    }
     rec.id = id;
     rec.lane = lane;
     rec.arg = undefined;
     rec.stashed = -1;
-    this.calls.set(id, rec);
     lane.inflight++;
     this.workerInflight++;
     if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
@@ -570,7 +608,7 @@ class Pool {
       }
       const err = knitError("the pool was shut down before this call finished");
       for (const rec of this.queue.drain()) this.settle(rec, false, err);
-      for (const rec of [...this.calls.values()]) this.settle(rec, false, err);
+      for (const rec of this.calls.values()) this.settle(rec, false, err);
       this.calls.clear();
       this.workerInflight = 0;
       if (this.armed) knit.disarm(this.handle);

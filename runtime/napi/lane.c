@@ -136,14 +136,23 @@ static void lane_release(lane_ref *lr) {
   pool_unref(p); /* the lane's responses rang its doorbell until now */
 }
 
+static bool any_response(host_pool *p) {
+  for (unsigned i = 0; i < p->nlanes; i++)
+    if (knit_mailbox_unacked(p->lanes[i]->lane->responses)) return true;
+  return false;
+}
+
+/* For the watcher thread: the host may be adding or removing lanes. */
 static bool pool_ready(void *arg) {
   host_pool *p = arg;
-  bool any = false;
   pthread_mutex_lock(&p->mu);
-  for (unsigned i = 0; i < p->nlanes && !any; i++) any = knit_mailbox_unacked(p->lanes[i]->lane->responses);
+  bool any = any_response(p);
   pthread_mutex_unlock(&p->mu);
   return any;
 }
+
+/* For the host thread, which alone changes the lane list: no lock. */
+static bool pool_ready_host(void *arg) { return any_response(arg); }
 
 static void tsfn_notify(void *arg) {
   napi_call_threadsafe_function(*(napi_threadsafe_function *)arg, NULL, napi_tsfn_nonblocking);
@@ -483,7 +492,7 @@ static napi_value poll_pool(napi_env env, napi_callback_info info) {
   meta_buf meta;
   if (!p || get_meta(env, argv[2], &meta)) return NULL;
   double spin_us = get_f64(env, argv[3]);
-  if (spin_us > 0) knit_spin(pool_ready, p, (uint64_t)(spin_us * 1000.0));
+  if (spin_us > 0) knit_spin(pool_ready_host, p, (uint64_t)(spin_us * 1000.0));
   uint32_t n = 0;
   unsigned count = p->nlanes, start = count ? p->next % count : 0;
   for (unsigned k = 0; k < count; k++) {
