@@ -333,6 +333,24 @@ function scaling() {
   write("scaling.json", JSON.stringify({ case: c, machine, runtimes: raw[c] }, null, 1));
 }
 
+// ---- generated table vs run-time path (issue 5) -------------------------------------
+function genTable() {
+  const c = "table";
+  const rts = runtimesOf(c);
+  if (!rts.length) return;
+  const any = raw[c][rts[0]];
+  const md = [`# Generated table vs run-time path`, "", machineLine(c), "",
+    `The same two tasks (\`bench/table/tasks.ts\`) called through a pool built from knitgen's generated table (\`knitgen table/tasks.ts -o table/gen\`) and through the run-time path (\`createPool()({ inc, hello })\`). One worker, µs per iteration (k calls awaited together); the two pools take turns over ${any.rounds} rounds, one alive at a time, and each figure is the median of the rounds. × = run-time average ÷ table average (above 1: the table is faster).`, ""];
+  const rows = [];
+  for (const r of rts) for (const x of raw[c][r].rows) {
+    const spread = (p) => `${f1(Math.min(...x[p].roundAvgs))}–${f1(Math.max(...x[p].roundAvgs))}`;
+    rows.push([LABEL[r], x.task === "inc" ? "inc: number → number" : "hello: string → string", x.inflight, f1(x.table.avg), f1(x.table.p50), f1(x.table.p99), spread("table"), f1(x.runtime.avg), f1(x.runtime.p50), f1(x.runtime.p99), spread("runtime"), fx(x.speedup)]);
+  }
+  md.push(table(["runtime", "task", "in flight", "table avg", "p50", "p99", "round avgs", "run-time avg", "p50", "p99", "round avgs", "×"], rows));
+  write("table.md", md.join("\n") + "\n");
+  write("table.json", JSON.stringify({ case: c, machine, runtimes: raw[c] }, null, 1));
+}
+
 if (QUICK) quick();
 else {
   latency();
@@ -341,6 +359,7 @@ else {
   startup();
   idle();
   scaling();
+  genTable();
   const md = ["# Issue 7 targets", "", machineLine("latency"), "", `${DAGGER_NOTE}`, "", table(["target", "runtime", "measured", ""], targets.map((t) => [t.target, t.runtime, t.value, mark(t.met)]))].join("\n");
   write("targets.md", md + "\n");
   // refresh the generated blocks of docs/benchmarks.md
