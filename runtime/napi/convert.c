@@ -35,17 +35,28 @@ static napi_value builtin(enc *e, enum knit_builtin b) {
   return v;
 }
 
+static int grow_units(enc *e, size_t need) {
+  if (need <= e->ke->units_cap) return ENC_OK;
+  size_t cap = need < 256 ? 256 : need;
+  uint16_t *u = realloc(e->ke->units, cap * 2);
+  if (!u) return fail(e, ENC_RANGE, "%s", "out of memory encoding a string");
+  e->ke->units = u;
+  e->ke->units_cap = cap;
+  return ENC_OK;
+}
+
 static int put_string(enc *e, napi_value v) {
   size_t n;
-  TRY(e, napi_get_value_string_utf16(e->env, v, NULL, 0, &n));
-  if (n + 1 > e->ke->units_cap) {
-    size_t cap = n + 1 < 256 ? 256 : n + 1;
-    uint16_t *u = realloc(e->ke->units, cap * 2);
-    if (!u) return fail(e, ENC_RANGE, "%s", "out of memory encoding a string");
-    e->ke->units = u;
-    e->ke->units_cap = cap;
+  int rc;
+  if ((rc = grow_units(e, 256))) return rc;
+  /* One call for a string that fits the scratch buffer (it says so by
+   * leaving room for the terminator); a longer one is sized first. */
+  TRY(e, napi_get_value_string_utf16(e->env, v, (char16_t *)e->ke->units, e->ke->units_cap, &n));
+  if (n + 1 >= e->ke->units_cap) {
+    TRY(e, napi_get_value_string_utf16(e->env, v, NULL, 0, &n));
+    if ((rc = grow_units(e, n + 1))) return rc;
+    TRY(e, napi_get_value_string_utf16(e->env, v, (char16_t *)e->ke->units, n + 1, &n));
   }
-  TRY(e, napi_get_value_string_utf16(e->env, v, (char16_t *)e->ke->units, n + 1, &n));
   knit_put_str16(e->w, e->ke->units, n);
   return ENC_OK;
 }
@@ -175,6 +186,22 @@ static int put_typedarray(enc *e, napi_value v) {
   return ENC_OK;
 }
 
+static bool is_plain_proto(enc *e, napi_value proto) {
+  napi_valuetype t;
+  bool same = false;
+  if (napi_typeof(e->env, proto, &t) != napi_ok) return false;
+  if (t == napi_null) return true;
+  return napi_strict_equals(e->env, proto, builtin(e, B_OBJECT_PROTO), &same) == napi_ok && same;
+}
+
+static int put_plain(enc *e, napi_value v) {
+  napi_value keys;
+  uint32_t n;
+  int rc;
+  if ((rc = own_keys(e, v, &keys, &n))) return rc;
+  return put_props(e, v, keys, n);
+}
+
 static int put_object(enc *e, napi_value v) {
   bool flag;
   int rc;
@@ -214,6 +241,12 @@ static int put_object(enc *e, napi_value v) {
   if (flag) return put_error(e, v);
   TRY(e, napi_is_promise(e->env, v, &flag));
   if (flag) return fail(e, ENC_TYPE, "%s", "a Promise nested in a payload cannot be sent (await it first)");
+  /* Plain objects (prototype Object.prototype or null), the common case,
+   * skip the instanceof checks below: no such object is an instance of
+   * anything. */
+  napi_value proto;
+  TRY(e, napi_get_prototype(e->env, v, &proto));
+  if (is_plain_proto(e, proto)) return put_plain(e, v);
   if ((rc = instance_of(e, v, B_MAP, &flag))) return rc;
   if (flag) {
     napi_value flat;
@@ -249,31 +282,18 @@ static int put_object(enc *e, napi_value v) {
     if (!is_ab) return fail(e, ENC_TYPE, "%s", "an Envelope's payload must be an ArrayBuffer");
     return put_value(e, payload);
   }
-  /* Plain objects only: prototype Object.prototype or null. */
-  napi_value proto, null;
-  bool plain = false;
-  TRY(e, napi_get_prototype(e->env, v, &proto));
-  TRY(e, napi_get_null(e->env, &null));
-  TRY(e, napi_strict_equals(e->env, proto, null, &plain));
-  if (!plain) TRY(e, napi_strict_equals(e->env, proto, builtin(e, B_OBJECT_PROTO), &plain));
-  if (!plain) {
-    napi_value ctor, name;
-    char buf[96] = "an object with a custom prototype";
-    bool has;
-    if (napi_get_named_property(e->env, v, "constructor", &ctor) == napi_ok &&
-        napi_typeof(e->env, ctor, &(napi_valuetype){0}) == napi_ok &&
-        get_named(e, ctor, "name", &name, &has) == ENC_OK && has) {
-      size_t len;
-      char cname[48];
-      if (napi_get_value_string_utf8(e->env, name, cname, sizeof cname, &len) == napi_ok && len)
-        snprintf(buf, sizeof buf, "an instance of class %s", cname);
-    }
-    return fail(e, ENC_TYPE, "%s cannot be sent (only plain objects, arrays, Map, Set and the listed built-ins)", buf);
+  napi_value ctor, name;
+  char buf[96] = "an object with a custom prototype";
+  bool has;
+  if (napi_get_named_property(e->env, v, "constructor", &ctor) == napi_ok &&
+      napi_typeof(e->env, ctor, &(napi_valuetype){0}) == napi_ok &&
+      get_named(e, ctor, "name", &name, &has) == ENC_OK && has) {
+    size_t len;
+    char cname[48];
+    if (napi_get_value_string_utf8(e->env, name, cname, sizeof cname, &len) == napi_ok && len)
+      snprintf(buf, sizeof buf, "an instance of class %s", cname);
   }
-  napi_value keys;
-  uint32_t n;
-  if ((rc = own_keys(e, v, &keys, &n))) return rc;
-  return put_props(e, v, keys, n);
+  return fail(e, ENC_TYPE, "%s cannot be sent (only plain objects, arrays, Map, Set and the listed built-ins)", buf);
 }
 
 static int put_value(enc *e, napi_value v) {
@@ -559,6 +579,39 @@ static napi_value make_binary(dec *d, const knit_item *it) {
   return out;
 }
 
+/* Properties are defined a few at a time, as own data properties (a key
+ * "__proto__" stays a key). Short UTF-8 keys go by name: the runtime then
+ * looks them up in its string table instead of making a new string each. */
+static napi_value make_object(dec *d, uint32_t count) {
+  enum { BATCH = 8, KEY_MAX = 48 }; /* per nesting level, on the stack */
+  napi_property_descriptor pd[BATCH];
+  char names[BATCH][KEY_MAX];
+  unsigned n = 0;
+  napi_value out;
+  DTRY(napi_create_object(d->env, &out));
+  for (uint32_t i = 0; i < count; i++) {
+    knit_item key;
+    if (knit_read(&d->r, &key) || (key.tag != KNIT_T_STR8 && key.tag != KNIT_T_STR16)) return bad(d);
+    napi_property_descriptor *p = &pd[n];
+    memset(p, 0, sizeof *p);
+    if (key.tag == KNIT_T_STR8 && key.len < KEY_MAX && !memchr(key.data, 0, key.len)) {
+      memcpy(names[n], key.data, key.len);
+      names[n][key.len] = 0;
+      p->utf8name = names[n];
+    } else if (!(p->name = make_string(d, &key))) {
+      return NULL;
+    }
+    if (!(p->value = get_value(d))) return NULL;
+    p->attributes = napi_default_jsproperty;
+    if (++n == BATCH) {
+      DTRY(napi_define_properties(d->env, out, n, pd));
+      n = 0;
+    }
+  }
+  if (n) DTRY(napi_define_properties(d->env, out, n, pd));
+  return out;
+}
+
 static napi_value get_value(dec *d) {
   knit_item it;
   napi_value v;
@@ -605,14 +658,7 @@ static napi_value get_value(dec *d) {
     else if (it.tag == KNIT_T_SET) out = call_builtin(d, B_SET_FROM, out);
     break;
   }
-  case KNIT_T_OBJECT:
-    DTRY(napi_create_object(d->env, &out));
-    for (uint32_t i = 0; i < it.count; i++) {
-      napi_value k = get_string(d), item = k ? get_value(d) : NULL;
-      if (!item) return NULL;
-      DTRY(set_own(d, out, k, item));
-    }
-    break;
+  case KNIT_T_OBJECT: out = make_object(d, it.count); break;
   case KNIT_T_ENVELOPE: {
     napi_value args[2], ctor;
     if (!(args[0] = get_value(d)) || !(args[1] = get_value(d))) return NULL;
