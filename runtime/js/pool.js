@@ -178,9 +178,10 @@ class Pool {
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
-    // More spinning threads than cores (the host counts): workers then
-    // yield the core between spin rounds, so the host is not starved.
-    this.oversubscribed = (jsTasks ? options.threads : 0) + 1 > availableParallelism();
+    // More spinning threads than cores (the host counts): workers and
+    // native threads then yield the core between spin rounds, so the host
+    // is not starved.
+    this.oversubscribed = (jsTasks ? options.threads : 0) + (natives.length ? nativeThreads : 0) + 1 > availableParallelism();
     this.publishEarly = !this.oversubscribed;
     if (jsTasks) for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
     // A native lane is a lane whose consumer is a C thread, not a Worker.
@@ -197,7 +198,7 @@ class Pool {
     const lane = new Lane(this, index);
     lane.native = true;
     lane.ready = true;
-    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes);
+    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes, this.oversubscribed);
     return lane;
   }
 

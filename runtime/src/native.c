@@ -918,7 +918,9 @@ static void *worker_main(void *arg) {
   knit_limits def;
   knit_limits_default(&def);
   knit_writer_init(&wr, w->opts.payload_max ? w->opts.payload_max : def.payload_max);
-  knit_wait_opts wo = {.spin_ns = w->opts.spin_ns ? w->opts.spin_ns : 50000, .park_ns = w->opts.park_ns};
+  knit_wait_opts wo = {.spin_ns = w->opts.spin_ns ? w->opts.spin_ns : 50000,
+                       .park_ns = w->opts.park_ns,
+                       .yield_cpu = w->opts.yield_cpu};
   while (!stopping(w)) {
     if (!knit_mailbox_pending(w->lane->requests)) {
       knit_wait(w->lane->worker_signal, work_or_stop, w, &wo);
