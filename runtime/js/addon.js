@@ -20,6 +20,17 @@ knit.init({
     return flat;
   },
   setValues: (set) => [...set],
+  // A plain object's own enumerable string keys and their values, flat: the
+  // engine reads them far faster than one Node-API call per key could.
+  objectEntries(obj) {
+    const keys = Object.keys(obj);
+    const flat = new Array(keys.length * 2);
+    for (let i = 0; i < keys.length; i++) {
+      flat[2 * i] = keys[i];
+      flat[2 * i + 1] = obj[keys[i]];
+    }
+    return flat;
+  },
   mapFrom(flat) {
     const map = new Map();
     for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);

@@ -194,12 +194,20 @@ static bool is_plain_proto(enc *e, napi_value proto) {
   return napi_strict_equals(e->env, proto, builtin(e, B_OBJECT_PROTO), &same) == napi_ok && same;
 }
 
+/* Own enumerable string-keyed properties, read by a JS helper as one flat
+ * [key, value, ...] array. */
 static int put_plain(enc *e, napi_value v) {
-  napi_value keys;
+  napi_value flat, item;
   uint32_t n;
   int rc;
-  if ((rc = own_keys(e, v, &keys, &n))) return rc;
-  return put_props(e, v, keys, n);
+  if ((rc = call_helper(e, B_OBJECT_ENTRIES, v, &flat))) return rc;
+  TRY(e, napi_get_array_length(e->env, flat, &n));
+  knit_put_container(e->w, KNIT_T_OBJECT, n / 2);
+  for (uint32_t i = 0; i < n; i++) {
+    TRY(e, napi_get_element(e->env, flat, i, &item));
+    if ((rc = (i & 1) ? put_value(e, item) : put_string(e, item))) return rc;
+  }
+  return ENC_OK;
 }
 
 static int put_object(enc *e, napi_value v) {
@@ -211,6 +219,13 @@ static int put_object(enc *e, napi_value v) {
     TRY(e, napi_get_array_length(e->env, v, &n));
     return put_list(e, KNIT_T_ARRAY, v, n);
   }
+  /* Plain objects (prototype Object.prototype or null), the common case,
+   * skip every probe below. A built-in (Date, Error, typed array...) is
+   * taken for a plain object only if its prototype was replaced by
+   * Object.prototype or null, and then travels as one. */
+  napi_value proto;
+  TRY(e, napi_get_prototype(e->env, v, &proto));
+  if (is_plain_proto(e, proto)) return put_plain(e, v);
   TRY(e, napi_is_typedarray(e->env, v, &flag));
   if (flag) return put_typedarray(e, v);
   TRY(e, napi_is_arraybuffer(e->env, v, &flag));
@@ -241,12 +256,6 @@ static int put_object(enc *e, napi_value v) {
   if (flag) return put_error(e, v);
   TRY(e, napi_is_promise(e->env, v, &flag));
   if (flag) return fail(e, ENC_TYPE, "%s", "a Promise nested in a payload cannot be sent (await it first)");
-  /* Plain objects (prototype Object.prototype or null), the common case,
-   * skip the instanceof checks below: no such object is an instance of
-   * anything. */
-  napi_value proto;
-  TRY(e, napi_get_prototype(e->env, v, &proto));
-  if (is_plain_proto(e, proto)) return put_plain(e, v);
   if ((rc = instance_of(e, v, B_MAP, &flag))) return rc;
   if (flag) {
     napi_value flat;
