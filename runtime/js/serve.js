@@ -91,17 +91,19 @@ export async function serveWorker(tasks, config = workerConfig) {
 
   function flush() {
     flushQueued = false;
-    while (backlog.length) {
+    let sent = 0; // backlog entries (3 items each) now in response slots
+    while (sent < backlog.length) {
       let rc;
       try {
-        rc = knit.respond(lane, backlog[0], backlog[1], backlog[2]);
+        rc = knit.respond(lane, backlog[sent], backlog[sent + 1], backlog[sent + 2]);
       } catch (err) {
-        rc = knit.respond(lane, backlog[0], THROWN, err);
+        rc = knit.respond(lane, backlog[sent], THROWN, err);
       }
       if (rc === FULL) break;
-      backlog.splice(0, 3);
+      sent += 3;
       dirty = true;
     }
+    if (sent) backlog.splice(0, sent); // once: a splice per entry made this quadratic
     if (dirty) {
       dirty = false;
       knit.flushResponses(lane);
