@@ -106,5 +106,5 @@ for (const name of peers.filter((p) => !PAIRED.includes(p))) {
   for (const payload of payloads) for (const k of LEVELS) report(name, payload, k, await sample(name, sys, payload, k, 1));
   await attempt(name, () => withTimeout(Promise.resolve(sys.close()), 5000, `${name} close`));
 }
-writeResult("latency", { unit: "µs per iteration", levels: LEVELS, payloads, peers: peerInfo, rows });
+writeResult("latency", { unit: "µs per iteration", levels: LEVELS, payloads, rounds: ROUNDS, peers: peerInfo, rows });
 process.exit(0);

@@ -98,7 +98,7 @@ function latency() {
   const md = [`# Latency: calls in flight on one worker`, "", machineLine(c), "",
     "One iteration = k concurrent calls awaited with `Promise.all`; figures are µs per iteration (mitata, batching off, so every sample is one iteration). " +
     "× = that peer's average ÷ knitting's average (how many times longer the peer takes). Same worker count (1) and the same task everywhere. " +
-    "knitting and postMessage take turns over 3 rounds (this VM's speed drifts by up to 1.7× over minutes) and each of their figures is the round with the median average; the other peers are measured once."];
+    `knitting and postMessage take turns over ${raw[c][rts[0]].rounds ?? 3} rounds (this VM's speed drifts by up to 1.7× over minutes) and each of their figures is the round with the median average; the other peers are measured once.`];
   const payloads = [...new Set(rts.flatMap((r) => raw[c][r].payloads))];
   const levels = raw[c][rts[0]].levels;
   for (const payload of payloads) {

@@ -4,6 +4,7 @@ import { Buffer } from "node:buffer";
 import { Envelope } from "./envelope.js";
 
 const require = createRequire(import.meta.url);
+const ownKeys = Object.keys; // as loaded: later patches do not change what is sent
 export const knit = require("./knit.node");
 
 knit.init({
@@ -23,7 +24,7 @@ knit.init({
   // A plain object's own enumerable string keys and their values, flat: the
   // engine reads them far faster than one Node-API call per key could.
   objectEntries(obj) {
-    const keys = Object.keys(obj);
+    const keys = ownKeys(obj);
     const flat = new Array(keys.length * 2);
     for (let i = 0; i < keys.length; i++) {
       flat[2 * i] = keys[i];

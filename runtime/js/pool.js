@@ -1,7 +1,7 @@
 // The host side of a pool: lanes, dispatch, completion and faults.
 //
 // Calls are encoded straight into a lane's request mailbox by the addon and
-// published once per microtask tick. Completions are found by polling while
+// published in batches (see EARLY_PUBLISH). Completions are found by polling while
 // calls are hot (setImmediate, never a millisecond timer) and, once a burst
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
@@ -89,31 +89,48 @@ class Deque {
   }
 }
 
-// Records of calls sent to a lane, by call id. Ids are reused from a free
-// list, so the table stays dense: an id is freed only when its answer came
-// or its lane is gone, and a lane that is gone is never polled again.
+// Records of calls sent to a lane, by call id. An id is a slot index (low
+// 20 bits) and that slot's generation (11 bits above): slots are reused from
+// a free list, so the table stays dense, and the generation makes a stale or
+// duplicated answer for an earlier call of the slot miss instead of
+// settling the new one. Only calls in a lane's 32 slots are here.
+const SLOT_BITS = 20;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+const GEN_MASK = 0x7ff;
+
 class CallTable {
   constructor() {
-    this.recs = [undefined]; // id 0 is never used
+    this.recs = [undefined]; // slot 0 is never used: id 0 means "none"
+    this.gens = [0];
+    this.ids = [0];
     this.free = [];
     this.size = 0;
   }
   add(rec) {
-    const id = this.free.length ? this.free.pop() : this.recs.push(undefined) - 1;
-    this.recs[id] = rec;
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.recs.push(undefined) - 1;
+      this.gens.push(0);
+      this.ids.push(0);
+      if (slot > SLOT_MASK) throw new RangeError("knitting: more than 2^20 calls in lanes at once");
+    }
+    const gen = (this.gens[slot] = (this.gens[slot] + 1) & GEN_MASK);
+    const id = (gen << SLOT_BITS) | slot;
+    this.recs[slot] = rec;
+    this.ids[slot] = id;
     this.size++;
     return id;
   }
   get(id) {
-    return this.recs[id];
-  }
-  has(id) {
-    return this.recs[id] !== undefined;
+    const slot = id & SLOT_MASK;
+    return this.ids[slot] === id ? this.recs[slot] : undefined;
   }
   delete(id) {
-    if (this.recs[id] === undefined) return;
-    this.recs[id] = undefined;
-    this.free.push(id);
+    const slot = id & SLOT_MASK;
+    if (this.ids[slot] !== id || this.recs[slot] === undefined) return;
+    this.recs[slot] = undefined;
+    this.ids[slot] = 0;
+    this.free.push(slot);
     this.size--;
   }
   values() {
@@ -121,6 +138,8 @@ class CallTable {
   }
   clear() {
     this.recs = [undefined];
+    this.gens = [0];
+    this.ids = [0];
     this.free = [];
     this.size = 0;
   }
@@ -543,7 +562,7 @@ class Pool {
     const ms = this.options.worker.hardTimeoutMs;
     rec.hardTimer = setTimeout(() => {
       const lane = rec.lane;
-      if (!lane || lane.closed || lane.retired || !this.calls.has(rec.id)) return;
+      if (!lane || lane.closed || lane.retired || this.calls.get(rec.id) !== rec) return;
       const name = this.specs[rec.task].name;
       const err = knitError(`task "${name}" ran past worker.hardTimeoutMs (${ms} ms); its worker was terminated and replaced`);
       this.settle(rec, false, err);
@@ -719,9 +738,9 @@ class InlineLane {
   // The argument as a worker would see it: a decoded copy.
   takeArg(rec) {
     if (rec.stashed < 0) return knit.decode(knit.encode(rec.arg));
-    const arg = knit.unstash(this.pool.handle, rec.stashed, true);
-    rec.stashed = -1;
-    return arg;
+    const token = rec.stashed;
+    rec.stashed = -1; // spent by unstash even if decoding throws
+    return knit.unstash(this.pool.handle, token, true);
   }
 
   finish(rec, ok, value) {

@@ -92,18 +92,21 @@ export async function serveWorker(tasks, config = workerConfig) {
   function flush() {
     flushQueued = false;
     let sent = 0; // backlog entries (3 items each) now in response slots
-    while (sent < backlog.length) {
-      let rc;
-      try {
-        rc = knit.respond(lane, backlog[sent], backlog[sent + 1], backlog[sent + 2]);
-      } catch (err) {
-        rc = knit.respond(lane, backlog[sent], THROWN, err);
+    try {
+      while (sent < backlog.length) {
+        let rc;
+        try {
+          rc = knit.respond(lane, backlog[sent], backlog[sent + 1], backlog[sent + 2]);
+        } catch (err) {
+          rc = knit.respond(lane, backlog[sent], THROWN, err);
+        }
+        if (rc === FULL) break;
+        sent += 3;
+        dirty = true;
       }
-      if (rc === FULL) break;
-      sent += 3;
-      dirty = true;
+    } finally {
+      if (sent) backlog.splice(0, sent); // once: a splice per entry made this quadratic
     }
-    if (sent) backlog.splice(0, sent); // once: a splice per entry made this quadratic
     if (dirty) {
       dirty = false;
       knit.flushResponses(lane);
@@ -148,7 +151,9 @@ export async function serveWorker(tasks, config = workerConfig) {
       }
       if (result !== null && typeof result === "object" && typeof result.then === "function") {
         asyncInflight++;
-        result.then((v) => settleAsync(call, OK, v), (e) => settleAsync(call, THROWN, e));
+        // Promise.resolve: a thenable that calls back twice, or whose then
+        // throws, still settles the call exactly once.
+        Promise.resolve(result).then((v) => settleAsync(call, OK, v), (e) => settleAsync(call, THROWN, e));
       } else {
         reply(call, OK, result);
       }

@@ -61,8 +61,8 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
 }
 
 /* encode(value, max?, codec?) -> ArrayBuffer and decode(ArrayBuffer) ->
- * value: the codec without a lane, for calls that must wait for a slot (so
- * their argument is copied when the call is made), the inliner and tests. */
+ * value: the codec without a lane, for the inliner and tests (calls that
+ * wait for a slot use the pool's stash, lane.c). */
 static napi_value encode_js(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], out;

@@ -63,16 +63,18 @@ napi_value knit__decode(napi_env env, knit_env *ke, const uint8_t *data, size_t 
  * Error describing it. */
 void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_writer *w);
 
-/* Registration helpers, one per file. */
 /* Encoded arguments of queued calls, held by integer token (stash.c). */
 typedef struct knit_stash knit_stash;
 knit_stash *knit__stash_new(void);
 void knit__stash_free(knit_stash *s);
 /* Copies @data in; returns a token >= 0, or -ENOMEM / -E2BIG. */
 int32_t knit__stash_put(knit_stash *s, const uint8_t *data, size_t len);
-/* The bytes of a live token, or NULL for a token that is not live. */
+/* The bytes of a live token (valid until the next put or drop), or NULL for
+ * a token that is not live. */
 const uint8_t *knit__stash_get(knit_stash *s, int32_t token, size_t *len);
 void knit__stash_drop(knit_stash *s, int32_t token);
+
+/* Registration helpers, one per file. */
 
 napi_value knit__lane_init(napi_env env, napi_value exports);
 napi_value knit__native_init(napi_env env, napi_value exports);

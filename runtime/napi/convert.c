@@ -186,12 +186,14 @@ static int put_typedarray(enc *e, napi_value v) {
   return ENC_OK;
 }
 
-static bool is_plain_proto(enc *e, napi_value proto) {
-  napi_valuetype t;
+static bool is_object_proto(enc *e, napi_value proto) {
   bool same = false;
-  if (napi_typeof(e->env, proto, &t) != napi_ok) return false;
-  if (t == napi_null) return true;
   return napi_strict_equals(e->env, proto, builtin(e, B_OBJECT_PROTO), &same) == napi_ok && same;
+}
+
+static bool is_null(enc *e, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(e->env, v, &t) == napi_ok && t == napi_null;
 }
 
 /* Own enumerable string-keyed properties, read by a JS helper as one flat
@@ -219,13 +221,14 @@ static int put_object(enc *e, napi_value v) {
     TRY(e, napi_get_array_length(e->env, v, &n));
     return put_list(e, KNIT_T_ARRAY, v, n);
   }
-  /* Plain objects (prototype Object.prototype or null), the common case,
-   * skip every probe below. A built-in (Date, Error, typed array...) is
-   * taken for a plain object only if its prototype was replaced by
-   * Object.prototype or null, and then travels as one. */
+  /* Objects whose prototype is Object.prototype, the common case, skip
+   * every probe below; a built-in (Date, Error, typed array...) is taken for
+   * one only if its prototype was replaced by Object.prototype. Objects
+   * with a null prototype go through the probes first: V8 reports a Proxy's
+   * prototype as null without asking its trap, and instanceof does ask. */
   napi_value proto;
   TRY(e, napi_get_prototype(e->env, v, &proto));
-  if (is_plain_proto(e, proto)) return put_plain(e, v);
+  if (is_object_proto(e, proto)) return put_plain(e, v);
   TRY(e, napi_is_typedarray(e->env, v, &flag));
   if (flag) return put_typedarray(e, v);
   TRY(e, napi_is_arraybuffer(e->env, v, &flag));
@@ -291,6 +294,7 @@ static int put_object(enc *e, napi_value v) {
     if (!is_ab) return fail(e, ENC_TYPE, "%s", "an Envelope's payload must be an ArrayBuffer");
     return put_value(e, payload);
   }
+  if (is_null(e, proto)) return put_plain(e, v);
   napi_value ctor, name;
   char buf[96] = "an object with a custom prototype";
   bool has;
@@ -589,8 +593,8 @@ static napi_value make_binary(dec *d, const knit_item *it) {
 }
 
 /* Properties are defined a few at a time, as own data properties (a key
- * "__proto__" stays a key). Short UTF-8 keys go by name: the runtime then
- * looks them up in its string table instead of making a new string each. */
+ * "__proto__" stays a key). Short UTF-8 keys go by name: node's V8 then
+ * finds them in its string table instead of making a new string each. */
 static napi_value make_object(dec *d, uint32_t count) {
   enum { BATCH = 8, KEY_MAX = 48 }; /* per nesting level, on the stack */
   napi_property_descriptor pd[BATCH];

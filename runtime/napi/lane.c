@@ -409,8 +409,18 @@ static napi_value unstash(napi_env env, napi_callback_info info) {
   size_t len;
   const uint8_t *data = knit__stash_get(p->stash, token, &len);
   if (!data) return throw_errno(env, -ENOENT, "unstash: no such token");
-  napi_value out = want ? knit__decode(env, knit__env(env), data, len) : NULL;
+  if (!want) {
+    knit__stash_drop(p->stash, token);
+    return NULL;
+  }
+  /* Decoding may run JS (Map, Set, Error constructors), which may stash or
+   * unstash and so move or free the entry: decode a copy of a spent token. */
+  uint8_t *copy = malloc(len ? len : 1);
+  if (!copy) return throw_errno(env, -ENOMEM, "unstash");
+  memcpy(copy, data, len);
   knit__stash_drop(p->stash, token);
+  napi_value out = knit__decode(env, knit__env(env), copy, len);
+  free(copy);
   return out;
 }
 

@@ -5,6 +5,7 @@
  * the entry itself, so a queued call usually costs no allocation at all.
  * Host thread only. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,8 +47,8 @@ void knit__stash_free(knit_stash *s) {
 }
 
 static int grow(knit_stash *s) {
+  if (s->cap > INT32_MAX / 2) return -ENOMEM;
   int32_t cap = s->cap ? s->cap * 2 : 256;
-  if (cap <= s->cap) return -ENOMEM;
   stash_entry *e = realloc(s->entries, (size_t)cap * sizeof *e);
   if (!e) return -ENOMEM;
   for (int32_t i = cap - 1; i >= s->cap; i--) {

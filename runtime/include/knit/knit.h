@@ -380,7 +380,6 @@ KNIT_EXPORT int knit_native_invoke(const knit_native_tasks *t, uint32_t id, cons
 typedef struct knit_native_opts {
   uint64_t spin_ns; /* busy-poll window before parking (default 50 us if 0) */
   uint64_t park_ns; /* longest single park, 0 = until woken */
-  bool yield_cpu;   /* yield the core while spinning (see knit_wait_opts) */
   size_t payload_max; /* largest result payload (0 = the knit_limits default) */
   /* An extra stop word, read with seq-cst loads (may be NULL): the worker
    * leaves its loop once it is non-zero. Its owner wakes lane->worker_signal
@@ -390,6 +389,7 @@ typedef struct knit_native_opts {
    * table (may be NULL): lets the owner release the lane. */
   void (*on_exit)(void *arg);
   void *exit_arg;
+  bool yield_cpu; /* yield the core while spinning (see knit_wait_opts) */
 } knit_native_opts;
 
 typedef struct knit_native_worker knit_native_worker;
