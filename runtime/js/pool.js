@@ -23,7 +23,7 @@ const SYNC_BUDGET_MS = 0.05;
 // A burst of calls is published to its worker as it is made, not only at
 // the end of the tick: the first call at once (the worker starts on it
 // while the host encodes the rest) and then every EARLY_PUBLISH calls.
-// Only with a core to spare: when the pool outnumbers the cores, the host's
+// Only with a core to spare: when the live pools outnumber the cores, the host's
 // core is the bottleneck and smaller batches only cost it more.
 const EARLY_PUBLISH = 8;
 const OK = 0;
@@ -31,6 +31,19 @@ const THROWN = 1;
 const FULL = -1;
 
 const livePools = new Set();
+
+// Spinning threads (JS workers and native threads) of every live pool in
+// this process, and a flag shared with every worker: set while they plus the
+// host thread outnumber the cores. Spinning threads then yield the core
+// between spin rounds and bursts are not published early (see EARLY_PUBLISH).
+const CORES = availableParallelism();
+const crowdFlag = new Int32Array(new SharedArrayBuffer(4));
+let spinningThreads = 0;
+function countSpinners(delta) {
+  spinningThreads += delta;
+  Atomics.store(crowdFlag, 0, spinningThreads + 1 > CORES ? 1 : 0);
+}
+const crowded = () => crowdFlag[0] === 1;
 let exitHookInstalled = false;
 
 function knitError(message, options) {
@@ -197,11 +210,8 @@ class Pool {
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
-    // More spinning threads than cores (the host counts): workers and
-    // native threads then yield the core between spin rounds, so the host
-    // is not starved.
-    this.oversubscribed = (jsTasks ? options.threads : 0) + (natives.length ? nativeThreads : 0) + 1 > availableParallelism();
-    this.publishEarly = !this.oversubscribed;
+    this.spinners = (jsTasks ? options.threads : 0) + (natives.length ? nativeThreads : 0);
+    countSpinners(this.spinners);
     if (jsTasks) for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
     // A native lane is a lane whose consumer is a C thread, not a Worker.
     this.nativeLanes = [];
@@ -217,7 +227,8 @@ class Pool {
     const lane = new Lane(this, index);
     lane.native = true;
     lane.ready = true;
-    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes, this.oversubscribed);
+    // A C thread reads the flag once, when it starts.
+    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes, crowded());
     return lane;
   }
 
@@ -227,7 +238,7 @@ class Pool {
     // Node gives workers a gc() only if the flag is set before they start.
     if (w.gc && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, yieldCpu: this.oversubscribed, gc: w.gc, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, crowdFlag, gc: w.gc, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
@@ -365,7 +376,7 @@ class Pool {
     lane.inflight++;
     this.workerInflight++;
     if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
-    if (this.publishEarly && (!lane.dirty || ++lane.staged === EARLY_PUBLISH)) {
+    if (!crowded() && (!lane.dirty || ++lane.staged === EARLY_PUBLISH)) {
       lane.staged = 0;
       knit.flushRequests(lane.handle);
     }
@@ -668,6 +679,7 @@ class Pool {
       await Promise.all(exits);
       knit.poolClose(this.handle);
       livePools.delete(this);
+      countSpinners(-this.spinners);
     })();
     return this.closing;
   }

@@ -208,7 +208,8 @@ export async function serveWorker(tasks, config = workerConfig) {
       flush();
       continue;
     }
-    const r = knit.wait(lane, spinUs, parkMs, idle, config.yieldCpu === true);
+    // Yield while spinning when the process's pools outnumber the cores.
+    const r = knit.wait(lane, spinUs, parkMs, idle, config.crowdFlag ? Atomics.load(config.crowdFlag, 0) === 1 : false);
     if (r === CLOSING) break;
     // Still idle after a park: hand the wait to the watcher thread and free
     // this thread's event loop (its timers run; no periodic wake-ups).
