@@ -196,18 +196,19 @@ static bool is_null(enc *e, napi_value v) {
   return napi_typeof(e->env, v, &t) == napi_ok && t == napi_null;
 }
 
-/* Own enumerable string-keyed properties, read by a JS helper as one flat
- * [key, value, ...] array. */
-static int put_plain(enc *e, napi_value v) {
+/* A container of pairs (Map, plain object) that JS helper @b hands over as
+ * one flat [key, value, ...] array; a plain object's keys are strings. */
+static int put_pairs(enc *e, enum knit_builtin b, unsigned tag, napi_value v) {
   napi_value flat, item;
   uint32_t n;
   int rc;
-  if ((rc = call_helper(e, B_OBJECT_ENTRIES, v, &flat))) return rc;
+  if ((rc = call_helper(e, b, v, &flat))) return rc;
   TRY(e, napi_get_array_length(e->env, flat, &n));
-  knit_put_container(e->w, KNIT_T_OBJECT, n / 2);
+  knit_put_container(e->w, tag, n / 2);
   for (uint32_t i = 0; i < n; i++) {
     TRY(e, napi_get_element(e->env, flat, i, &item));
-    if ((rc = (i & 1) ? put_value(e, item) : put_string(e, item))) return rc;
+    bool string_key = tag == KNIT_T_OBJECT && !(i & 1);
+    if ((rc = string_key ? put_string(e, item) : put_value(e, item))) return rc;
   }
   return ENC_OK;
 }
@@ -228,7 +229,7 @@ static int put_object(enc *e, napi_value v) {
    * prototype as null without asking its trap, and instanceof does ask. */
   napi_value proto;
   TRY(e, napi_get_prototype(e->env, v, &proto));
-  if (is_object_proto(e, proto)) return put_plain(e, v);
+  if (is_object_proto(e, proto)) return put_pairs(e, B_OBJECT_ENTRIES, KNIT_T_OBJECT, v);
   TRY(e, napi_is_typedarray(e->env, v, &flag));
   if (flag) return put_typedarray(e, v);
   TRY(e, napi_is_arraybuffer(e->env, v, &flag));
@@ -260,19 +261,7 @@ static int put_object(enc *e, napi_value v) {
   TRY(e, napi_is_promise(e->env, v, &flag));
   if (flag) return fail(e, ENC_TYPE, "%s", "a Promise nested in a payload cannot be sent (await it first)");
   if ((rc = instance_of(e, v, B_MAP, &flag))) return rc;
-  if (flag) {
-    napi_value flat;
-    uint32_t n;
-    if ((rc = call_helper(e, B_MAP_ENTRIES, v, &flat))) return rc;
-    TRY(e, napi_get_array_length(e->env, flat, &n));
-    knit_put_container(e->w, KNIT_T_MAP, n / 2);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value item;
-      TRY(e, napi_get_element(e->env, flat, i, &item));
-      if ((rc = put_value(e, item))) return rc;
-    }
-    return ENC_OK;
-  }
+  if (flag) return put_pairs(e, B_MAP_ENTRIES, KNIT_T_MAP, v);
   if ((rc = instance_of(e, v, B_SET, &flag))) return rc;
   if (flag) {
     napi_value vals;
@@ -294,7 +283,7 @@ static int put_object(enc *e, napi_value v) {
     if (!is_ab) return fail(e, ENC_TYPE, "%s", "an Envelope's payload must be an ArrayBuffer");
     return put_value(e, payload);
   }
-  if (is_null(e, proto)) return put_plain(e, v);
+  if (is_null(e, proto)) return put_pairs(e, B_OBJECT_ENTRIES, KNIT_T_OBJECT, v);
   napi_value ctor, name;
   char buf[96] = "an object with a custom prototype";
   bool has;

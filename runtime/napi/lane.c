@@ -615,7 +615,7 @@ static napi_value respond(napi_env env, napi_callback_info info) {
   uint8_t *buf;
   knit_mailbox *mb = lr->lane->responses;
   int slot = knit_mailbox_reserve(mb, ke->writer.len, &buf);
-  if (slot == -EAGAIN) return num(env, -1);
+  if (slot == -EAGAIN) return num(env, LANE_FULL);
   if (slot < 0) {
     napi_throw_range_error(env, "KNIT_TOO_LARGE", "result does not fit the arena (payload.payloadMaxByteLength)");
     return NULL;
