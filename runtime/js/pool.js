@@ -6,7 +6,6 @@
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
 import { fileURLToPath } from "node:url";
-import { availableParallelism } from "node:os";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
@@ -23,8 +22,9 @@ const SYNC_BUDGET_MS = 0.05;
 // A burst of calls is published to its worker as it is made, not only at
 // the end of the tick: the first call at once (the worker starts on it
 // while the host encodes the rest) and then every EARLY_PUBLISH calls.
-// Only with a core to spare: when the live pools outnumber the cores, the host's
-// core is the bottleneck and smaller batches only cost it more.
+// Only with a core to spare: when the awake worker threads of the process
+// outnumber the cores (knit.crowded(), read once per flush), the host's core
+// is the bottleneck and smaller batches only cost it more.
 const EARLY_PUBLISH = 8;
 const OK = 0;
 const THROWN = 1;
@@ -32,18 +32,6 @@ const FULL = -1;
 
 const livePools = new Set();
 
-// Spinning threads (JS workers and native threads) of every live pool in
-// this process, and a flag shared with every worker: set while they plus the
-// host thread outnumber the cores. Spinning threads then yield the core
-// between spin rounds and bursts are not published early (see EARLY_PUBLISH).
-const CORES = availableParallelism();
-const crowdFlag = new Int32Array(new SharedArrayBuffer(4));
-let spinningThreads = 0;
-function countSpinners(delta) {
-  spinningThreads += delta;
-  Atomics.store(crowdFlag, 0, spinningThreads + 1 > CORES ? 1 : 0);
-}
-const crowded = () => crowdFlag[0] === 1;
 let exitHookInstalled = false;
 
 function knitError(message, options) {
@@ -210,8 +198,7 @@ class Pool {
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
-    this.spinners = (jsTasks ? options.threads : 0) + (natives.length ? nativeThreads : 0);
-    countSpinners(this.spinners);
+    this.crowded = knit.crowded();
     if (jsTasks) for (let i = 0; i < options.threads; i++) this.lanes.push(this.startLane(i));
     // A native lane is a lane whose consumer is a C thread, not a Worker.
     this.nativeLanes = [];
@@ -227,8 +214,7 @@ class Pool {
     const lane = new Lane(this, index);
     lane.native = true;
     lane.ready = true;
-    // A C thread reads the flag once, when it starts.
-    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes, crowded());
+    knit.nativeStart(this.nativeTable, lane.handle, this.options.worker.spinMicroseconds, this.options.payload.maxPayloadBytes);
     return lane;
   }
 
@@ -238,7 +224,7 @@ class Pool {
     // Node gives workers a gc() only if the flag is set before they start.
     if (w.gc && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, crowdFlag, gc: w.gc, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
@@ -376,7 +362,7 @@ class Pool {
     lane.inflight++;
     this.workerInflight++;
     if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
-    if (!crowded() && (!lane.dirty || ++lane.staged === EARLY_PUBLISH)) {
+    if (!this.crowded && (!lane.dirty || ++lane.staged === EARLY_PUBLISH)) {
       lane.staged = 0;
       knit.flushRequests(lane.handle);
     }
@@ -392,6 +378,7 @@ class Pool {
 
   flush() {
     this.flushScheduled = false;
+    this.crowded = knit.crowded();
     for (const lanes of [this.lanes, this.nativeLanes]) {
       for (const lane of lanes) {
         if (lane.dirty) {
@@ -679,7 +666,6 @@ class Pool {
       await Promise.all(exits);
       knit.poolClose(this.handle);
       livePools.delete(this);
-      countSpinners(-this.spinners);
     })();
     return this.closing;
   }

@@ -208,8 +208,9 @@ export async function serveWorker(tasks, config = workerConfig) {
       flush();
       continue;
     }
-    // Yield while spinning when the process's pools outnumber the cores.
-    const r = knit.wait(lane, spinUs, parkMs, idle, config.crowdFlag ? Atomics.load(config.crowdFlag, 0) === 1 : false);
+    // Spins (yielding while the process's awake workers outnumber the
+    // cores), then parks: this thread counts as asleep until it wakes.
+    const r = knit.wait(lane, spinUs, parkMs, idle);
     if (r === CLOSING) break;
     // Still idle after a park: hand the wait to the watcher thread and free
     // this thread's event loop (its timers run; no periodic wake-ups).

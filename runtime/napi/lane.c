@@ -325,6 +325,7 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   if (!found) return NULL;
   knit_store_seq(&lr->closing, 1);
   knit_signal_wake(lr->lane->worker_signal);
+  knit_awake_leave(&lr->lane->consumer); /* it exited, or is about to */
   lane_release(lr);
   return NULL;
 }
@@ -556,6 +557,7 @@ static void worker_cleanup(void *arg) {
   }
   lr->worker_env = NULL;
   pthread_mutex_unlock(&g_mu);
+  knit_awake_leave(&lr->lane->consumer);
   /* The loop is going away: no more TSFN calls may target it. */
   stop_worker_watcher(lr);
   lane_release(lr);
@@ -577,6 +579,7 @@ static napi_value attach(napi_env env, napi_callback_info info) {
   if (!lr) return throw_errno(env, -ENOENT, "attach: no such lane, or already attached");
   uintptr_t key = (uintptr_t)(lr->gen << LANE_ID_BITS) | lr->id;
   NAPI_CALL(env, napi_add_env_cleanup_hook(env, worker_cleanup, (void *)key));
+  knit_awake_set(&lr->lane->consumer, true);
   napi_value out;
   NAPI_CALL(env, napi_create_external(env, lr, NULL, NULL, &out));
   return out;
@@ -649,10 +652,11 @@ static void run_idle(void *arg) {
   napi_call_function(c->env, undef, c->fn, 0, NULL, NULL);
 }
 
-/* wait(lane, spinUs, parkMs, idle, yieldCpu) -> 1 work, 0 nothing yet, -1
- * closing. Blocks this thread: spin, then idle() (GC), then park. */
+/* wait(lane, spinUs, parkMs, idle) -> 1 work, 0 nothing yet, -1 closing.
+ * Blocks this thread: spin (yielding while crowded), then idle() (GC), then
+ * park. */
 static napi_value wait_work(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(4);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   napi_valuetype t;
@@ -663,8 +667,9 @@ static napi_value wait_work(napi_env env, napi_callback_info info) {
       .park_ns = (uint64_t)(get_f64(env, argv[2]) * 1e6),
       .idle = t == napi_function ? run_idle : NULL,
       .idle_arg = &ctx,
+      .yield_cpu = true,
+      .awake = &lr->lane->consumer,
   };
-  napi_get_value_bool(env, argv[4], &o.yield_cpu);
   int got = knit_wait(lr->lane->worker_signal, work_or_closing, lr, &o);
   if (knit_load_seq(&lr->closing)) return num(env, -1);
   return num(env, got);
@@ -692,6 +697,7 @@ static napi_value watch_arm(napi_env env, napi_callback_info info) {
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr || !lr->watcher) return NULL;
   NAPI_CALL(env, napi_ref_threadsafe_function(env, lr->tsfn));
+  knit_awake_set(&lr->lane->consumer, false); /* its thread sleeps in the event loop */
   knit_watcher_arm(lr->watcher);
   return NULL;
 }
@@ -701,8 +707,18 @@ static napi_value watch_disarm(napi_env env, napi_callback_info info) {
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr || !lr->watcher) return NULL;
   knit_watcher_disarm(lr->watcher);
+  knit_awake_set(&lr->lane->consumer, true);
   NAPI_CALL(env, napi_unref_threadsafe_function(env, lr->tsfn));
   return NULL;
+}
+
+/* crowded() -> whether the awake consumers of the process and one host
+ * thread outnumber the cores (knit_crowded). */
+static napi_value crowded(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  NAPI_CALL(env, napi_get_boolean(env, knit_crowded(), &v));
+  return v;
 }
 
 static napi_value now_ms(napi_env env, napi_callback_info info) {
@@ -739,6 +755,7 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
       FN("now", now_ms),
+      FN("crowded", crowded),
       FN("poolCreate", pool_create),
       FN("poolClose", pool_close_js),
       FN("laneOpen", lane_open),

@@ -112,19 +112,17 @@ done:
 
 static void thread_exit(void *ref) { knit__lane_unhold(ref); }
 
-/* nativeStart(table, lane, spinUs, payloadMax, yieldCpu): a C thread serves
- * the lane until the host stops it. */
+/* nativeStart(table, lane, spinUs, payloadMax): a C thread serves the lane
+ * until the host stops it. */
 static napi_value native_start(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 4;
+  napi_value argv[4];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   knit_native_tasks *t = NULL;
   double spin_us = 50, payload_max = 0;
   NAPI_CALL(env, napi_get_value_external(env, argv[0], (void **)&t));
   NAPI_CALL(env, napi_get_value_double(env, argv[2], &spin_us));
   NAPI_CALL(env, napi_get_value_double(env, argv[3], &payload_max));
-  bool yield_cpu = false;
-  napi_get_value_bool(env, argv[4], &yield_cpu);
   const uint32_t *closing = NULL;
   void *ref = NULL;
   knit_lane *lane = knit__lane_hold(env, argv[1], &closing, &ref);
@@ -132,7 +130,7 @@ static napi_value native_start(napi_env env, napi_callback_info info) {
   knit_native_opts o = {
       .spin_ns = (uint64_t)(spin_us * 1000.0),
       .park_ns = 0, /* a C thread has no timers to run: park until woken */
-      .yield_cpu = yield_cpu,
+      .yield_cpu = true,
       .payload_max = (size_t)payload_max,
       .stop = closing,
       .on_exit = thread_exit,

@@ -920,7 +920,9 @@ static void *worker_main(void *arg) {
   knit_writer_init(&wr, w->opts.payload_max ? w->opts.payload_max : def.payload_max);
   knit_wait_opts wo = {.spin_ns = w->opts.spin_ns ? w->opts.spin_ns : 50000,
                        .park_ns = w->opts.park_ns,
-                       .yield_cpu = w->opts.yield_cpu};
+                       .yield_cpu = w->opts.yield_cpu,
+                       .awake = &w->lane->consumer};
+  knit_awake_set(&w->lane->consumer, true);
   while (!stopping(w)) {
     if (!knit_mailbox_pending(w->lane->requests)) {
       knit_wait(w->lane->worker_signal, work_or_stop, w, &wo);
@@ -928,6 +930,7 @@ static void *worker_main(void *arg) {
     }
     serve_batch(w, &wr);
   }
+  knit_awake_leave(&w->lane->consumer);
   knit_writer_clear(&wr);
   knit_native_tasks_unref(w->tasks);
   void (*on_exit)(void *) = w->opts.on_exit;

@@ -70,10 +70,11 @@ int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t 
   return got;
 }
 
-/* yield_cpu: more threads of this process spin than there are cores, so
- * the thread we wait for may be queued behind us. Not done otherwise: the
- * kernel (EEVDF) lets a yielder wait for the whole slice of any other
- * runnable thread, which under outside load costs milliseconds. */
+/* yield_cpu: yield while more threads of this process are awake than there
+ * are cores (knit_crowded), as the thread we wait for may be queued behind
+ * us. Not done otherwise: the kernel (EEVDF) lets a yielder wait for the
+ * whole slice of any other runnable thread, which under outside load costs
+ * milliseconds. */
 static int spin(knit_ready_fn ready, void *arg, uint64_t spin_ns, bool yield_cpu) {
   if (ready(arg)) return 1;
   if (!spin_ns) return 0;
@@ -84,7 +85,7 @@ static int spin(knit_ready_fn ready, void *arg, uint64_t spin_ns, bool yield_cpu
       knit_cpu_relax();
     }
     if (knit_now_ns() >= deadline) return ready(arg);
-    if (yield_cpu) sched_yield();
+    if (yield_cpu && knit_crowded()) sched_yield();
   }
 }
 
@@ -98,5 +99,8 @@ int knit_wait(knit_signal *sig, knit_ready_fn ready, void *arg, const knit_wait_
     opts->idle(opts->idle_arg);
     if (ready(arg)) return 1;
   }
-  return knit_signal_park(sig, ready, arg, opts->park_ns);
+  if (opts->awake) knit_awake_set(opts->awake, false);
+  int got = knit_signal_park(sig, ready, arg, opts->park_ns);
+  if (opts->awake) knit_awake_set(opts->awake, true);
+  return got;
 }

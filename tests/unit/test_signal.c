@@ -1,4 +1,5 @@
-/* test-signal: spin, idle hook, park and wake (signal.c). The signal's words
+/* test-signal: spin, idle hook, park and wake (signal.c), and the awake
+ * count that spinning consults (crowd.c). The signal's words
  * are read through the runtime's own signal_impl.h so that "the waker skips
  * the syscall" and "wakes coalesce" can be observed, not just assumed. */
 #include <setjmp.h>
@@ -390,6 +391,65 @@ static void test_wait_woken(void **state) {
   knit_signal_destroy(s);
 }
 
+/* The awake count (crowd.c): each state change counts once, and a consumer
+ * that left no longer counts, whatever it does next. */
+static void test_awake_transitions(void **state) {
+  (void)state;
+  unsigned base = knit_awake_count();
+  knit_awake a = {0}, b = {0};
+  knit_awake_set(&a, true);
+  knit_awake_set(&a, true);
+  knit_awake_set(&b, true);
+  assert_int_equal(knit_awake_count(), base + 2);
+  knit_awake_set(&a, false);
+  knit_awake_set(&a, false);
+  assert_int_equal(knit_awake_count(), base + 1);
+  knit_awake_leave(&b);
+  knit_awake_leave(&b);
+  knit_awake_set(&b, true);
+  assert_int_equal(knit_awake_count(), base);
+  knit_awake_leave(&a); /* asleep when it leaves: nothing to take off */
+  assert_int_equal(knit_awake_count(), base);
+}
+
+typedef struct awake_waiter {
+  knit_signal *sig;
+  atomic_int *flag;
+  knit_awake *awake;
+  int rc;
+} awake_waiter;
+
+static void *awake_wait_thread(void *arg) {
+  awake_waiter *w = arg;
+  knit_wait_opts o = {.spin_ns = 100000, .park_ns = 0, .yield_cpu = true, .awake = w->awake};
+  w->rc = knit_wait(w->sig, flag_ready, w->flag, &o);
+  return NULL;
+}
+
+/* A consumer parked in knit_wait is asleep, and awake again once woken. */
+static void test_wait_parked_is_asleep(void **state) {
+  (void)state;
+  knit_signal *s;
+  assert_int_equal(knit_signal_create(&s), 0);
+  atomic_int flag = 0;
+  knit_awake awake = {0};
+  knit_awake_set(&awake, true);
+  unsigned base = knit_awake_count();
+  awake_waiter w = {.sig = s, .flag = &flag, .awake = &awake};
+  kt_thread t;
+  kt_spawn(&t, awake_wait_thread, &w);
+  wait_for_waiters(s, 1);
+  assert_int_equal(knit_awake_count(), base - 1);
+  atomic_store(&flag, 1);
+  knit_signal_wake(s);
+  kt_join(&t);
+  assert_int_equal(w.rc, 1);
+  assert_int_equal(knit_awake_count(), base);
+  knit_awake_leave(&awake);
+  assert_int_equal(knit_awake_count(), base - 1);
+  knit_signal_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_create_destroy),
@@ -408,6 +468,8 @@ int main(void) {
       cmocka_unit_test(test_wait_ready_skips_idle),
       cmocka_unit_test(test_wait_ready_after_idle),
       cmocka_unit_test(test_wait_woken),
+      cmocka_unit_test(test_awake_transitions),
+      cmocka_unit_test(test_wait_parked_is_asleep),
   };
   return cmocka_run_group_tests_name("signal", tests, NULL, NULL);
 }

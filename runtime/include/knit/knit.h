@@ -79,12 +79,29 @@ KNIT_EXPORT int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *ar
 /* Spins up to @spin_ns polling @ready. Returns 1 as soon as it holds, else 0. */
 KNIT_EXPORT int knit_spin(knit_ready_fn ready, void *arg, uint64_t spin_ns);
 
+/* ---- crowding (crowd.c) ----------------------------------------------------
+ * A consumer thread (JS worker, native task thread) is awake while it spins
+ * or runs tasks, asleep while parked. While the awake consumers of the
+ * process and one host thread outnumber the cores, spinners yield between
+ * spin rounds and hosts publish calls in whole batches. A lane holds its
+ * consumer's state, so each transition counts once. */
+typedef struct knit_awake {
+  int32_t state; /* asleep, awake, or gone (left: further changes ignored) */
+} knit_awake;
+
+KNIT_EXPORT void knit_awake_set(knit_awake *a, bool awake);
+/* The consumer left (or died): it no longer counts, whatever it does next. */
+KNIT_EXPORT void knit_awake_leave(knit_awake *a);
+KNIT_EXPORT unsigned knit_awake_count(void);
+KNIT_EXPORT bool knit_crowded(void);
+
 typedef struct knit_wait_opts {
   uint64_t spin_ns;        /* busy-poll window before parking */
   uint64_t park_ns;        /* longest single park, 0 = until woken */
   void (*idle)(void *arg); /* run once between spinning and parking, may be NULL */
   void *idle_arg;
-  bool yield_cpu;          /* give the core away between spin rounds */
+  bool yield_cpu;          /* give the core away between spin rounds while knit_crowded() */
+  knit_awake *awake;       /* the waiting consumer's state, asleep while parked (may be NULL) */
 } knit_wait_opts;
 
 /* Spin, then idle hook, then park: the whole wait of a worker thread.
@@ -193,6 +210,7 @@ typedef struct knit_lane {
   knit_mailbox *responses;
   knit_signal *worker_signal; /* owned by the lane */
   knit_signal *host_signal;   /* not owned */
+  knit_awake consumer;        /* of the thread serving the requests */
 } knit_lane;
 
 /* Creates a lane. Returns 0, -EINVAL or -ENOMEM; the caller owns *@out. */
@@ -389,7 +407,7 @@ typedef struct knit_native_opts {
    * table (may be NULL): lets the owner release the lane. */
   void (*on_exit)(void *arg);
   void *exit_arg;
-  bool yield_cpu; /* yield the core while spinning (see knit_wait_opts) */
+  bool yield_cpu; /* yield the core while spinning and crowded (see knit_wait_opts) */
 } knit_native_opts;
 
 typedef struct knit_native_worker knit_native_worker;
