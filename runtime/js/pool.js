@@ -181,8 +181,8 @@ class Pool {
     this.armed = false;
     this.lastProgress = 0;
     this.drainWaiters = [];
-    this.values = []; // response values of one poll
-    this.meta = new Int32Array(2 * 32 * 8); // [call, status] per response; grows with lanes
+    this.values = []; // response values of a small poll (knit.poll)
+    this.meta = new Int32Array(2 * 32 * 8); // [call, status] per response, 8 lanes' worth a poll
     // Native tasks: load and check everything now, so createPool throws.
     const natives = specs.flatMap((s, id) => (s.native ? [{ id, name: s.name, library: s.library, symbol: s.symbol, arg: s.arg, result: s.result }] : []));
     const jsTasks = specs.length - natives.length;
@@ -483,8 +483,11 @@ class Pool {
   }
 
   collect(spinUs = 0) {
-    const { values, meta } = this;
-    const n = knit.poll(this.handle, values, meta, spinUs);
+    const { meta } = this;
+    let values = knit.poll(this.handle, this.values, meta, spinUs);
+    let n = values;
+    if (typeof n === "number") values = this.values;
+    else n = values.length;
     for (let i = 0; i < n; i++) {
       const rec = this.calls.get(meta[2 * i]);
       const status = meta[2 * i + 1];

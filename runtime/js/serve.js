@@ -55,7 +55,7 @@ export async function serveWorker(tasks, config = workerConfig) {
   const spinUs = config.spinMicroseconds;
   const parkMs = config.parkMs;
   const collect = config.gc ? idleCollector() : undefined;
-  const inbox = []; // request values of one batch
+  const small = []; // request values of a small batch (knit.take)
   const meta = new Int32Array(4 * 32); // [task, call, status, aux] per request
   const flags = config.abortFlags;
   const notAborted = { hasAborted: () => false, now: () => knit.now() };
@@ -124,8 +124,11 @@ export async function serveWorker(tasks, config = workerConfig) {
   }
 
   function runBatch() {
-    const n = knit.take(lane, inbox, meta);
-    if (n === CLOSING) return CLOSING;
+    let inbox = knit.take(lane, small, meta);
+    if (inbox === null) return CLOSING;
+    let n = inbox;
+    if (typeof n === "number") inbox = small;
+    else n = inbox.length;
     for (let i = 0; i < n; i++) {
       const task = meta[4 * i];
       const call = meta[4 * i + 1];

@@ -44,7 +44,8 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
       [B_SYMBOL_FOR] = "symbolFor", [B_SYMBOL_KEY_FOR] = "symbolKeyFor",
       [B_MAP_ENTRIES] = "mapEntries", [B_SET_VALUES] = "setValues",
       [B_MAP_FROM] = "mapFrom", [B_SET_FROM] = "setFrom", [B_ERRORS] = "errors",
-      [B_OBJECT_ENTRIES] = "objectEntries",
+      [B_OBJECT_ENTRIES] = "objectEntries", [B_PACK] = "pack",
+      [B_CONCAT] = "concat",
   };
   size_t argc = 1;
   napi_value obj;

@@ -35,7 +35,7 @@ void knit__napi_fail(napi_env env, napi_status status, const char *what);
 enum knit_builtin {
   B_OBJECT_PROTO, B_MAP, B_SET, B_BUFFER_PROTO, B_ENVELOPE,
   B_SYMBOL_FOR, B_SYMBOL_KEY_FOR, B_MAP_ENTRIES, B_SET_VALUES, B_MAP_FROM, B_SET_FROM,
-  B_OBJECT_ENTRIES,
+  B_OBJECT_ENTRIES, B_PACK, B_CONCAT,
   B_ERRORS, /* { Error, TypeError, RangeError, ... } by name */
   B_COUNT
 };
@@ -57,6 +57,11 @@ int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w);
  * (@codec, a knit_codec): a value of another type is a TypeError, and
  * numbers skip the generic walk. KNIT_CODEC_ANY is knit__encode. */
 int knit__encode_as(napi_env env, knit_env *ke, napi_value value, int codec, knit_writer *w);
+/* An array of @items (valid handles of the current scope). Returns 0, or
+ * -1 with an exception pending. Below KNIT_PACK_MIN items, filling an
+ * array the caller keeps is cheaper than making one. */
+#define KNIT_PACK_MIN 4
+int knit__make_array(napi_env env, knit_env *ke, napi_value *items, size_t n, napi_value *out);
 /* Decodes one payload; returns NULL with an Error thrown if malformed. */
 napi_value knit__decode(napi_env env, knit_env *ke, const uint8_t *data, size_t len);
 /* Encodes a thrown value, forcing success: an unencodable throw becomes an

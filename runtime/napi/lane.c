@@ -457,7 +457,7 @@ static int get_meta(napi_env env, napi_value v, meta_buf *m) {
  * meta as @width ints from (*n + i) * width: [call, status] (+ [task, aux]
  * for requests, as [task, call, status, aux]). Acks the batch. */
 static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs,
-                 napi_value values, meta_buf *meta, unsigned width, uint32_t *n) {
+                 napi_value *values, meta_buf *meta, unsigned width, uint32_t *n) {
   unsigned taken = knit_mailbox_take(mb, msgs);
   for (unsigned i = 0; i < taken; i++) {
     knit_msg *m = &msgs[i];
@@ -486,22 +486,37 @@ static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs,
       rec[0] = (int32_t)m->call;
       rec[1] = (int32_t)status;
     }
-    NAPI_CALL_INT(env, napi_set_element(env, values, (*n)++, value));
+    values[(*n)++] = value;
   }
   knit_mailbox_ack(mb);
   return (int)taken;
 }
 
-/* poll(pool, values, meta, spinUs) -> responses taken from the pool's lanes:
- * values[i] and meta [call, status] at 2i. Lanes are drained while meta has
- * room for a full batch; the rest wait for the next poll. With spinUs > 0
+/* Hands a batch of values to JS: set into @into when there are only a few
+ * (returns their count), else as an array of their own (returned). */
+static napi_value hand_over(napi_env env, knit_env *ke, napi_value into, napi_value *values, uint32_t n) {
+  napi_value out;
+  if (n >= KNIT_PACK_MIN) return knit__make_array(env, ke, values, n, &out) ? NULL : out;
+  for (uint32_t i = 0; i < n; i++) NAPI_CALL(env, napi_set_element(env, into, i, values[i]));
+  return num(env, n);
+}
+
+/* poll(pool, values, meta, spinUs) -> the values of the responses taken
+ * from the pool's lanes: their count, with the values set into @values, or
+ * an array of them (hand_over); response i's [call, status] is at meta[2i]. Lanes
+ * are drained while meta has room for a full batch (and at most
+ * MAX_POLL_LANES of them); the rest wait for the next poll. With spinUs > 0
  * and nothing ready, spins that long for a first response. */
+#define MAX_POLL_LANES 8
+
 static napi_value poll_pool(napi_env env, napi_callback_info info) {
   ARGS(4);
   knit_env *ke = knit__env(env);
   host_pool *p = get_ptr(env, argv[0]);
   meta_buf meta;
   if (!p || get_meta(env, argv[2], &meta)) return NULL;
+  if (meta.len > MAX_POLL_LANES * KNIT_SLOTS * 2) meta.len = MAX_POLL_LANES * KNIT_SLOTS * 2;
+  napi_value values[MAX_POLL_LANES * KNIT_SLOTS];
   double spin_us = get_f64(env, argv[3]);
   if (spin_us > 0) knit_spin(pool_ready_host, p, (uint64_t)(spin_us * 1000.0));
   uint32_t n = 0;
@@ -513,9 +528,9 @@ static napi_value poll_pool(napi_env env, napi_callback_info info) {
     }
     knit_mailbox *mb = p->lanes[(start + k) % count]->lane->responses;
     if (!knit_mailbox_pending(mb)) continue;
-    if (drain(env, ke, mb, p->msgs, argv[1], &meta, 2, &n) < 0) return NULL;
+    if (drain(env, ke, mb, p->msgs, values, &meta, 2, &n) < 0) return NULL;
   }
-  return num(env, n);
+  return hand_over(env, ke, argv[1], values, n);
 }
 
 /* arm(pool, keepAlive): the next response wakes onWake through the loop.
@@ -585,22 +600,28 @@ static napi_value attach(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* take(lane, values, meta) -> requests: values[i], and meta [task, call,
- * status, aux] at 4i (meta holds 4 * 32 ints); or -1 once the host asked the
- * worker to stop. */
+/* take(lane, values, meta) -> the values of the requests, as poll hands
+ * them over; request i's [task, call, status, aux] is at meta[4i] (meta
+ * holds 4 * 32 ints). Or null once the host asked the worker to stop. */
 static napi_value take(napi_env env, napi_callback_info info) {
   ARGS(3);
   lane_ref *lr = get_ptr(env, argv[0]);
   meta_buf meta;
   if (!lr || get_meta(env, argv[2], &meta)) return NULL;
-  if (knit_load_seq(&lr->closing)) return num(env, -1);
+  if (knit_load_seq(&lr->closing)) {
+    napi_value null;
+    NAPI_CALL(env, napi_get_null(env, &null));
+    return null;
+  }
   if (meta.len < KNIT_SLOTS * 4) {
     napi_throw_range_error(env, "KNIT_INTERNAL", "take: meta must hold 128 ints");
     return NULL;
   }
   uint32_t n = 0;
-  int rc = drain(env, knit__env(env), lr->lane->requests, lr->msgs, argv[1], &meta, 4, &n);
-  return rc < 0 ? NULL : num(env, n);
+  napi_value values[KNIT_SLOTS];
+  knit_env *ke = knit__env(env);
+  if (drain(env, ke, lr->lane->requests, lr->msgs, values, &meta, 4, &n) < 0) return NULL;
+  return hand_over(env, ke, argv[1], values, n);
 }
 
 /* respond(lane, call, status, value) -> 0 staged, -1 full. Throws if the
