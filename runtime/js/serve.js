@@ -169,8 +169,9 @@ export async function serveWorker(tasks, config = workerConfig) {
   let watching = false;
 
   // Waits, without blocking the loop, for an async task to settle or a new
-  // request to arrive.
-  function loopWait() {
+  // request to arrive. Only an idle worker counts as asleep meanwhile: with
+  // async tasks in flight its loop may be running them.
+  function loopWait(idle) {
     if (!watching) {
       watching = true;
       knit.watch(lane, () => wake?.());
@@ -181,7 +182,7 @@ export async function serveWorker(tasks, config = workerConfig) {
         knit.watchDisarm(lane);
         resolve();
       };
-      knit.watchArm(lane);
+      knit.watchArm(lane, idle);
     });
   }
 
@@ -207,7 +208,7 @@ export async function serveWorker(tasks, config = workerConfig) {
       continue;
     }
     if (asyncInflight) {
-      await loopWait();
+      await loopWait(false);
       flush();
       continue;
     }
@@ -217,7 +218,7 @@ export async function serveWorker(tasks, config = workerConfig) {
     if (r === CLOSING) break;
     // Still idle after a park: hand the wait to the watcher thread and free
     // this thread's event loop (its timers run; no periodic wake-ups).
-    if (r === 0) await loopWait();
+    if (r === 0) await loopWait(true);
   }
   parentPort?.close?.();
 }

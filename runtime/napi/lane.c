@@ -468,7 +468,8 @@ static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs,
       if (!value) {
         /* Malformed bytes: hand the caller the error instead of a value. */
         status = KNIT_CORRUPT;
-        napi_get_and_clear_last_exception(env, &value);
+        if (napi_get_and_clear_last_exception(env, &value) != napi_ok || !value)
+          NAPI_CALL_INT(env, napi_get_undefined(env, &value));
       }
     } else {
       napi_value msg;
@@ -496,7 +497,11 @@ static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs,
  * (returns their count), else as an array of their own (returned). */
 static napi_value hand_over(napi_env env, knit_env *ke, napi_value into, napi_value *values, uint32_t n) {
   napi_value out;
-  if (n >= KNIT_PACK_MIN) return knit__make_array(env, ke, values, n, &out) ? NULL : out;
+  if (n >= KNIT_PACK_MIN) {
+    if (knit__make_array(env, ke, values, n, &out) == 0) return out;
+    /* The batch is acknowledged already: never lose it, fill @into. */
+    napi_get_and_clear_last_exception(env, &out);
+  }
   for (uint32_t i = 0; i < n; i++) NAPI_CALL(env, napi_set_element(env, into, i, values[i]));
   return num(env, n);
 }
@@ -697,7 +702,8 @@ static napi_value wait_work(napi_env env, napi_callback_info info) {
 }
 
 /* watch(lane, onWake): a watcher thread for when the worker's loop must stay
- * free (async tasks in flight). watchArm/watchDisarm as for pools. */
+ * free (async tasks in flight, or idle). watchArm(lane, idle)/watchDisarm as
+ * for pools; an idle worker counts as asleep until disarmed. */
 static napi_value watch(napi_env env, napi_callback_info info) {
   ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
@@ -714,11 +720,15 @@ static napi_value watch(napi_env env, napi_callback_info info) {
 }
 
 static napi_value watch_arm(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr || !lr->watcher) return NULL;
+  bool idle = false;
+  napi_get_value_bool(env, argv[1], &idle);
   NAPI_CALL(env, napi_ref_threadsafe_function(env, lr->tsfn));
-  knit_awake_set(&lr->lane->consumer, false); /* its thread sleeps in the event loop */
+  /* Idle, its thread sleeps in the event loop; with async tasks in flight
+   * that loop may be running them. */
+  if (idle) knit_awake_set(&lr->lane->consumer, false);
   knit_watcher_arm(lr->watcher);
   return NULL;
 }

@@ -117,6 +117,31 @@ if (isMain) {
     assert.equal(made[n - 1], n - 1);
   });
 
+  test("long arrays, Sets and Maps arrive whole and in order, even with Array.prototype patched", async () => {
+    const nums = Array.from({ length: 10_000 }, (_, i) => i * 3);
+    const words = Array.from({ length: 5_000 }, (_, i) => `w${i}`);
+    const set = new Set(words);
+    const map = new Map(words.map((w, i) => [w, i]));
+    const check = async () => {
+      assert.deepEqual(await pool.call.echo(nums), nums);
+      assert.deepEqual(await pool.call.echo([nums, words]), [nums, words]);
+      assert.deepEqual([...(await pool.call.echo(set))], words);
+      assert.deepEqual([...(await pool.call.echo(map))], [...map]);
+    };
+    await check();
+    // What the host's decoder joins long arrays with must not depend on
+    // anything user code can replace later.
+    const saved = Array.prototype.concat;
+    Array.prototype[Symbol.isConcatSpreadable] = false;
+    Array.prototype.concat = () => ["patched"];
+    try {
+      await check();
+    } finally {
+      delete Array.prototype[Symbol.isConcatSpreadable];
+      Array.prototype.concat = saved;
+    }
+  });
+
   test("unsupported values reject with a TypeError and the pool keeps working", async () => {
     class Point { constructor() { this.x = 1; } }
     const cyclic = { a: 1 };

@@ -90,7 +90,8 @@ typedef struct knit_awake {
 } knit_awake;
 
 KNIT_EXPORT void knit_awake_set(knit_awake *a, bool awake);
-/* The consumer left (or died): it no longer counts, whatever it does next. */
+/* The consumer left (or died): it no longer counts, whatever it does next.
+ * Final: a lane whose consumer left is not counted again. */
 KNIT_EXPORT void knit_awake_leave(knit_awake *a);
 KNIT_EXPORT unsigned knit_awake_count(void);
 KNIT_EXPORT bool knit_crowded(void);
