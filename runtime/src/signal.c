@@ -75,17 +75,24 @@ int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t 
  * us. Not done otherwise: the kernel (EEVDF) lets a yielder wait for the
  * whole slice of any other runnable thread, which under outside load costs
  * milliseconds. */
+enum {
+  SPIN_ROUND = 64,   /* polls between clock reads */
+  CROWDED_ROUND = 8, /* ... and between yields while crowded: the sooner a
+                        spinner yields, the sooner the thread it waits for runs */
+};
+
 static int spin(knit_ready_fn ready, void *arg, uint64_t spin_ns, bool yield_cpu) {
   if (ready(arg)) return 1;
   if (!spin_ns) return 0;
   uint64_t deadline = knit_now_ns() + spin_ns;
   for (;;) {
-    for (int i = 0; i < 64; i++) {
+    bool crowded = yield_cpu && knit_crowded();
+    for (int i = crowded ? CROWDED_ROUND : SPIN_ROUND; i > 0; i--) {
       if (ready(arg)) return 1;
       knit_cpu_relax();
     }
     if (knit_now_ns() >= deadline) return ready(arg);
-    if (yield_cpu && knit_crowded()) sched_yield();
+    if (crowded) sched_yield();
   }
 }
 
