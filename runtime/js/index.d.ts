@@ -102,6 +102,8 @@ export interface PoolOptions {
     resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
     /** Run a minor GC when a worker goes idle (default true). */
     gc?: boolean;
+    /** Lower each worker thread's priority by this nice increment, 0-19 (default 0). */
+    niceIncrement?: number;
   };
   /** spinMicroseconds: polling window before the host parks its watcher (200).
    * syncSpinMicroseconds: how long a flush waits in place for a hot worker's

@@ -65,7 +65,7 @@ export function checkPoolOptions(options) {
   };
 
   const w = object(o.worker, "worker");
-  known(w, "worker", ["timers", "hardTimeoutMs", "resolveAfterFinishingAll", "bootstrap", "resourceLimits", "gc"]);
+  known(w, "worker", ["timers", "hardTimeoutMs", "resolveAfterFinishingAll", "bootstrap", "resourceLimits", "gc", "niceIncrement"]);
   const t = object(w.timers, "worker.timers");
   known(t, "worker.timers", ["spinMicroseconds", "parkMs"]);
   if (w.resolveAfterFinishingAll !== undefined && typeof w.resolveAfterFinishingAll !== "boolean") fail("worker.resolveAfterFinishingAll", "a boolean", w.resolveAfterFinishingAll);
@@ -86,6 +86,7 @@ export function checkPoolOptions(options) {
     bootstrap,
     resourceLimits: w.resourceLimits === undefined ? undefined : object(w.resourceLimits, "worker.resourceLimits"),
     gc: w.gc ?? true,
+    niceIncrement: int(w.niceIncrement, "worker.niceIncrement", 0, 19, 0),
   };
 
   const h = object(o.host, "host");

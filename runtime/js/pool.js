@@ -224,7 +224,7 @@ class Pool {
     // Node gives workers a gc() only if the flag is set before they start.
     if (w.gc && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;

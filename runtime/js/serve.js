@@ -50,6 +50,7 @@ function idleCollector() {
 export async function serveWorker(tasks, config = workerConfig) {
   if (!config) throw new Error("serveWorker() runs inside a knitting worker only");
   const fns = tasks.map(callable);
+  if (config.niceIncrement) knit.renice(config.niceIncrement);
   if (config.bootstrap) await runBootstrap(config.bootstrap);
   const lane = knit.attach(config.lane);
   const spinUs = config.spinMicroseconds;

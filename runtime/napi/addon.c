@@ -1,8 +1,12 @@
 /* knit.node entry point. Each env (the main thread and every worker) gets
  * its own knit_env; the lanes themselves are process-wide (lane.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "knit/types.h"
@@ -107,6 +111,30 @@ static napi_value codec_id(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* renice(increment): lowers the calling thread's scheduling priority by
+ * @increment (0-19). Linux keeps nice values per thread, and raising one
+ * needs no privilege. */
+static napi_value renice(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t increment = 0;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &arg, NULL, NULL));
+  NAPI_CALL(env, napi_get_value_int32(env, arg, &increment));
+  if (increment < 0 || increment > 19) {
+    napi_throw_range_error(env, "KNIT_NICE", "niceIncrement must be 0-19");
+    return NULL;
+  }
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, tid);
+  if ((nice == -1 && errno) || setpriority(PRIO_PROCESS, tid, nice + increment)) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "knitting: cannot renice a worker thread: %s", strerror(errno));
+    napi_throw_error(env, "KNIT_NICE", msg);
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   knit_env *ke = calloc(1, sizeof *ke);
   if (!ke) return NULL;
@@ -117,6 +145,7 @@ NAPI_MODULE_INIT() {
       {"encode", NULL, encode_js, NULL, NULL, NULL, napi_default, NULL},
       {"decode", NULL, decode_js, NULL, NULL, NULL, napi_default, NULL},
       {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, NULL},
+      {"renice", NULL, renice, NULL, NULL, NULL, napi_default, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;

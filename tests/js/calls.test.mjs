@@ -1,5 +1,6 @@
 // The call path: task shapes, many calls in flight, ordering, isMain.
 import { createPool, importTask, isMain, task } from "knitting";
+import { readFileSync } from "node:fs";
 import { threadId } from "node:worker_threads";
 import { assert, run, test } from "./harness.mjs";
 
@@ -15,6 +16,12 @@ export const whereAmI = task({ f: () => ({ isMain, threadId }) });
 export const single = task({ f: (s) => s + " world" }).createPool();
 export const microAsync = task({ f: async (x) => x * 2 });
 export const thrower = task({ f: () => { throw new Error("nope"); } });
+// This thread's nice value (field 19 of /proc/thread-self/stat).
+function threadNice() {
+  const stat = readFileSync("/proc/thread-self/stat", "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+}
+export const niceOf = task({ f: () => threadNice() });
 
 if (isMain) {
   test("task() with a tuple argument", async () => {
@@ -103,6 +110,17 @@ if (isMain) {
     pool[Symbol.dispose]();
     const r = await pool.call.add([1, 1]).then(() => "resolved", (e) => e);
     assert.ok(r instanceof Error);
+  });
+
+  test("worker.niceIncrement lowers the workers' priority, not the host's", async () => {
+    const host = threadNice();
+    const pool = createPool({ threads: 2, worker: { niceIncrement: 3 } })({ niceOf });
+    const seen = await Promise.all(Array.from({ length: 8 }, () => pool.call.niceOf()));
+    await pool.shutdown();
+    for (const nice of seen) assert.equal(nice, Math.min(19, host + 3));
+    assert.equal(threadNice(), host);
+    assert.throws(() => createPool({ worker: { niceIncrement: -1 } }), TypeError);
+    assert.throws(() => createPool({ worker: { niceIncrement: 2.5 } }), TypeError);
   });
 
   await run("calls");
