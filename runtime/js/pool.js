@@ -105,7 +105,6 @@ class CallTable {
     this.gens = [0];
     this.ids = [0];
     this.free = [];
-    this.size = 0;
   }
   add(rec) {
     let slot = this.free.pop();
@@ -119,7 +118,6 @@ class CallTable {
     const id = (gen << SLOT_BITS) | slot;
     this.recs[slot] = rec;
     this.ids[slot] = id;
-    this.size++;
     return id;
   }
   get(id) {
@@ -132,7 +130,6 @@ class CallTable {
     this.recs[slot] = undefined;
     this.ids[slot] = 0;
     this.free.push(slot);
-    this.size--;
   }
   values() {
     return this.recs.filter((rec) => rec !== undefined);
@@ -142,7 +139,6 @@ class CallTable {
     this.gens = [0];
     this.ids = [0];
     this.free = [];
-    this.size = 0;
   }
 }
 

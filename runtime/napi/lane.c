@@ -337,7 +337,7 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
 /* Copies an encoded argument into a request slot: STAGED, LANE_FULL, or
  * THROWN_JS after throwing a RangeError (it can never fit). */
 static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value call,
-                                napi_value aux, const uint8_t *data, size_t len) {
+                         napi_value aux, const uint8_t *data, size_t len) {
   knit_mailbox *mb = lr->lane->requests;
   uint8_t *buf;
   int slot = knit_mailbox_reserve(mb, len, &buf);

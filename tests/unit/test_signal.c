@@ -364,12 +364,13 @@ static void test_wait_ready_after_idle(void **state) {
 typedef struct waiter_arg {
   knit_signal *sig;
   atomic_int *flag;
+  knit_awake *awake; /* the waiter's awake state, or NULL */
   int rc;
 } waiter_arg;
 
 static void *wait_thread(void *arg) {
   waiter_arg *w = arg;
-  knit_wait_opts o = {.spin_ns = 100000, .park_ns = 0};
+  knit_wait_opts o = {.spin_ns = 100000, .park_ns = 0, .yield_cpu = true, .awake = w->awake};
   w->rc = knit_wait(w->sig, flag_ready, w->flag, &o);
   return NULL;
 }
@@ -412,20 +413,6 @@ static void test_awake_transitions(void **state) {
   assert_int_equal(knit_awake_count(), base);
 }
 
-typedef struct awake_waiter {
-  knit_signal *sig;
-  atomic_int *flag;
-  knit_awake *awake;
-  int rc;
-} awake_waiter;
-
-static void *awake_wait_thread(void *arg) {
-  awake_waiter *w = arg;
-  knit_wait_opts o = {.spin_ns = 100000, .park_ns = 0, .yield_cpu = true, .awake = w->awake};
-  w->rc = knit_wait(w->sig, flag_ready, w->flag, &o);
-  return NULL;
-}
-
 /* A consumer parked in knit_wait is asleep, and awake again once woken. */
 static void test_wait_parked_is_asleep(void **state) {
   (void)state;
@@ -435,9 +422,9 @@ static void test_wait_parked_is_asleep(void **state) {
   knit_awake awake = {0};
   knit_awake_set(&awake, true);
   unsigned base = knit_awake_count();
-  awake_waiter w = {.sig = s, .flag = &flag, .awake = &awake};
+  waiter_arg w = {.sig = s, .flag = &flag, .awake = &awake};
   kt_thread t;
-  kt_spawn(&t, awake_wait_thread, &w);
+  kt_spawn(&t, wait_thread, &w);
   wait_for_waiters(s, 1);
   assert_int_equal(knit_awake_count(), base - 1);
   atomic_store(&flag, 1);
