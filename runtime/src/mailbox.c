@@ -155,10 +155,9 @@ unsigned knit_mailbox_publish(knit_mailbox *mb) {
   mb->reserved &= ~batch;
   mb->in_flight |= batch;
   mb->prod_local ^= batch;
-  /* Pairs with the acquire in pending()/take() (headers and payloads are
-   * visible first) and, being seq-cst, with the waiter's seq-cst waiter
-   * count in knit_signal_park (no lost wakeup). */
-  knit_store_seq(&mb->producer_bits, mb->prod_local);
+  /* Pairs with the acquire in pending()/take(): headers and payloads are
+   * visible first. The wake orders this store before its look for waiters. */
+  knit_store_release(&mb->producer_bits, mb->prod_local);
   if (mb->peer) knit_signal_wake(mb->peer);
   return (unsigned)__builtin_popcount(batch);
 }
@@ -180,16 +179,16 @@ unsigned knit_mailbox_in_use(const knit_mailbox *mb) {
 
 bool knit_mailbox_pending(void *arg) {
   knit_mailbox *mb = arg;
-  /* Pairs with the seq-cst store in knit_mailbox_publish. */
-  uint32_t ready = knit_load_seq(&mb->producer_bits) ^ mb->cons_local;
+  /* Pairs with the release store in knit_mailbox_publish. */
+  uint32_t ready = knit_load_acquire(&mb->producer_bits) ^ mb->cons_local;
   return (ready & ~mb->taken) != 0;
 }
 
 bool knit_mailbox_unacked(void *arg) {
   knit_mailbox *mb = arg;
-  /* Only the two shared words: pairs with the seq-cst store in
-   * knit_mailbox_publish and the release store in knit_mailbox_ack. */
-  return (knit_load_seq(&mb->producer_bits) ^ knit_load_acquire(&mb->consumer_bits)) != 0;
+  /* Only the two shared words: pairs with the release stores in
+   * knit_mailbox_publish and knit_mailbox_ack. */
+  return (knit_load_acquire(&mb->producer_bits) ^ knit_load_acquire(&mb->consumer_bits)) != 0;
 }
 
 static bool header_sane(const knit_mailbox *mb, const knit_slot_header *h) {
@@ -201,7 +200,7 @@ static bool header_sane(const knit_mailbox *mb, const knit_slot_header *h) {
 }
 
 unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
-  /* Pairs with the seq-cst store in knit_mailbox_publish. */
+  /* Pairs with the release store in knit_mailbox_publish. */
   uint32_t ready = (knit_load_acquire(&mb->producer_bits) ^ mb->cons_local) & ~mb->taken;
   unsigned n = 0;
   mb->taken |= ready;

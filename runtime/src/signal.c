@@ -34,10 +34,13 @@ static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *t
 }
 
 void knit_signal_wake(knit_signal *sig) {
-  /* Pairs with the waiter's seq-cst increment of waiters in knit_signal_park:
-   * the caller published its data before this load, so either the waiter's
-   * recheck sees the data or this load sees the waiter. */
-  if (knit_load_seq(&sig->waiters) == 0) return;
+  /* Pairs with the fence in knit_signal_park: the caller's data, stored
+   * before this call in any order, is seen by the waiter's recheck, or this
+   * load sees the waiter. Without it, x86 may let the load pass a plain
+   * (release) store still in the store buffer: a wake after an ack was once
+   * lost that way (tests/stress). */
+  knit_fence_seq_on(&sig->waiters);
+  if (knit_load_relaxed(&sig->waiters) == 0) return;
   /* Coalesce: only the first wake since the waiter last ran enters the kernel. */
   if (knit_exchange_seq(&sig->wake_pending, 1) != 0) return;
   knit_fetch_add_seq(&sig->seq, 1);
@@ -46,13 +49,13 @@ void knit_signal_wake(knit_signal *sig) {
 
 int knit_signal_park(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t timeout_ns) {
   uint32_t seq = knit_load_seq(&sig->seq);
-  /* Pairs with the waker's seq-cst load of waiters in knit_signal_wake. */
   knit_fetch_add_seq(&sig->waiters, 1);
   /* Re-enable wakes before the recheck, not after the wait: a waker that
    * saw the previous park's registration may set wake_pending after that
    * park ended, and a flag left set would swallow the next real wake
    * (tests/model/knit.pml). Pairs with the exchange in knit_signal_wake. */
   knit_store_seq(&sig->wake_pending, 0);
+  knit_fence_seq_on(&sig->waiters); /* pairs with the fence in knit_signal_wake */
   int got = ready(arg);
   if (!got) {
     struct timespec ts, *tsp = NULL;

@@ -2,8 +2,10 @@
  * and the spin-then-park wake protocol (runtime/src/signal.c), as
  * implemented. Spin explores every interleaving under sequential
  * consistency, which is what the code relies on: every operation modelled
- * here is seq-cst in the C code or is an acquire/release pair whose
- * synchronisation the interleaving already implies (see docs/protocol.md).
+ * here is seq-cst in the C code, or is a store followed by a seq-cst fence
+ * and a load (wake and park each fence between the two), or is an
+ * acquire/release pair whose synchronisation the interleaving already
+ * implies (see docs/protocol.md).
  *
  * Configurations (tests/model/check.sh runs them all):
  *   default   one mailbox, one producer, one consumer parking on the peer
@@ -144,7 +146,7 @@ proctype Producer(byte i) {
         sent++
       :: staged != 0 -> break
       od;
-      /* knit_mailbox_publish: one seq-cst store, then wake once */
+      /* knit_mailbox_publish: one release store, then wake once (which fences first) */
       atomic { in_flight = in_flight | staged; prod_local = prod_local ^ staged; staged = 0 };
       pbits[i] = prod_local;
       signal_wake()
