@@ -21,8 +21,10 @@
 
 typedef struct host_pool host_pool;
 
+/* Both threads read the first cache line on every call; each side writes
+ * only lines of its own, so neither stalls on the other's writes. */
 typedef struct lane_ref {
-  knit_lane *lane;
+  _Alignas(KNIT_CACHELINE) knit_lane *lane;
   uint32_t id;
   uint64_t gen;     /* tells a reused id apart from the lane that held it */
   uint32_t refs;    /* host + attached worker; guarded by g_mu */
@@ -30,14 +32,14 @@ typedef struct lane_ref {
   host_pool *pool;  /* host side only; the worker must not touch it */
   size_t payload_max;
   /* worker side */
-  knit_watcher *watcher;
+  _Alignas(KNIT_CACHELINE) knit_watcher *watcher;
   napi_threadsafe_function tsfn;
   napi_env worker_env;
   knit_msg msgs[KNIT_SLOTS];
 } lane_ref;
 
 struct host_pool {
-  uint32_t refs;      /* the JS handle + one per lane; guarded by g_mu */
+  _Alignas(KNIT_CACHELINE) uint32_t refs; /* the JS handle + one per lane; guarded by g_mu */
   napi_env env;       /* the host's env, for its cleanup hook */
   knit_signal *doorbell;
   knit_watcher *watcher;
@@ -51,6 +53,13 @@ struct host_pool {
   knit_stash *stash; /* arguments of calls waiting for a slot; host thread */
   knit_msg msgs[KNIT_SLOTS];
 };
+
+/* Zeroed and line-aligned, so no other allocation shares a line with it. */
+static void *alloc_lines(size_t size) {
+  void *p = aligned_alloc(KNIT_CACHELINE, (size + KNIT_CACHELINE - 1) / KNIT_CACHELINE * KNIT_CACHELINE);
+  if (p) memset(p, 0, size);
+  return p;
+}
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static lane_ref *g_lanes[MAX_LANES];
@@ -218,7 +227,7 @@ static void pool_finalize(napi_env env, void *data, void *hint) {
 /* poolCreate(arenaInitial, arenaMax, payloadMax, onWake) -> pool */
 static napi_value pool_create(napi_env env, napi_callback_info info) {
   ARGS(4);
-  host_pool *p = calloc(1, sizeof *p);
+  host_pool *p = alloc_lines(sizeof *p);
   if (!p) return throw_errno(env, -ENOMEM, "poolCreate");
   p->limits.arena_initial = (size_t)get_f64(env, argv[0]);
   p->limits.arena_max = (size_t)get_f64(env, argv[1]);
@@ -257,7 +266,7 @@ static napi_value lane_open(napi_env env, napi_callback_info info) {
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   if (p->nlanes == MAX_POOL_LANES) return throw_errno(env, -EMFILE, "laneOpen");
-  lane_ref *lr = calloc(1, sizeof *lr);
+  lane_ref *lr = alloc_lines(sizeof *lr);
   if (!lr) return throw_errno(env, -ENOMEM, "laneOpen");
   int rc = knit_lane_create(&p->limits, p->doorbell, &lr->lane);
   if (rc) {

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "knit/knit.h" /* KNIT_CACHELINE */
+
 #define knit_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define knit_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define knit_load_seq(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -29,8 +31,6 @@
 #else
 #define knit_fence_seq_on(p) __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
-
-#define KNIT_CACHELINE 64
 
 static inline void knit_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -38,6 +38,7 @@ KNIT_EXPORT uint64_t knit_now_ns(void);
 
 #define KNIT_SLOTS 32u
 #define KNIT_INLINE_BYTES 448u /* payload bytes stored in the slot itself */
+#define KNIT_CACHELINE 64u     /* structs two threads touch are aligned to it */
 
 typedef struct knit_limits {
   size_t arena_initial; /* bytes committed at first (default 4 MiB) */
@@ -205,8 +206,9 @@ KNIT_EXPORT void knit_mailbox_arena_stats(const knit_mailbox *mb, knit_arena_sta
 
 /* A lane: requests host -> worker, responses worker -> host. The worker parks
  * on the lane's own signal; the host parks on @host_signal, which several
- * lanes may share (one doorbell per pool). */
-typedef struct knit_lane {
+ * lanes may share (one doorbell per pool). A cache line of its own: both
+ * threads read it on every call. */
+typedef struct __attribute__((aligned(KNIT_CACHELINE))) knit_lane {
   knit_mailbox *requests;
   knit_mailbox *responses;
   knit_signal *worker_signal; /* owned by the lane */
