@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
+import { Deque } from "./deque.js";
 import { checkPoolOptions } from "./options.js";
 import { callerSite } from "./site.js";
 import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
@@ -57,38 +58,6 @@ function specOf(name, value, poolSite) {
 }
 
 // ---- the pool -------------------------------------------------------------------
-
-// A FIFO with O(1) shift.
-class Deque {
-  constructor() {
-    this.items = [];
-    this.head = 0;
-  }
-  get length() {
-    return this.items.length - this.head;
-  }
-  push(x) {
-    this.items.push(x);
-  }
-  peek() {
-    return this.items[this.head];
-  }
-  shift() {
-    const x = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-  drain() {
-    const rest = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return rest;
-  }
-}
 
 // Records of calls sent to a lane, by call id. An id is a slot index (low
 // 20 bits) and that slot's generation (11 bits above): slots are reused from
@@ -250,7 +219,7 @@ class Pool {
       spec.abortable ||= o.abortable;
       if (!o.timeout || spec.timeout) return;
       spec.timeout = o.timeout;
-      const waiting = [...this.calls.values(), ...this.queue.items.slice(this.queue.head)];
+      const waiting = [...this.calls.values(), ...this.queue.list()];
       for (const rec of waiting) if (rec && rec.task === i && !rec.settled && !rec.timer) this.armTimeout(rec, o.timeout);
     });
   }

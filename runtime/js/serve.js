@@ -5,6 +5,7 @@
 // flight it must not block the event loop, so it uses the watcher at once.
 import { parentPort } from "node:worker_threads";
 import { knit } from "./addon.js";
+import { Deque } from "./deque.js";
 import { workerConfig } from "./env.js";
 import { POOL, TASK } from "./task.js";
 
@@ -61,7 +62,7 @@ export async function serveWorker(tasks, config = workerConfig) {
   const flags = config.abortFlags;
   const notAborted = { hasAborted: () => false, now: () => knit.now() };
   const signalFor = (aux) => (aux === 0 ? notAborted : { hasAborted: () => Atomics.load(flags, aux - 1) !== 0, now: () => knit.now() });
-  const backlog = []; // results waiting for a response slot
+  const backlog = new Deque(); // [call, status, value] of results waiting for a response slot
   let asyncInflight = 0;
   let dirty = false;
   let flushQueued = false;
@@ -92,21 +93,16 @@ export async function serveWorker(tasks, config = workerConfig) {
 
   function flush() {
     flushQueued = false;
-    let sent = 0; // backlog entries (3 items each) now in response slots
-    try {
-      while (sent < backlog.length) {
-        let rc;
-        try {
-          rc = knit.respond(lane, backlog[sent], backlog[sent + 1], backlog[sent + 2]);
-        } catch (err) {
-          rc = knit.respond(lane, backlog[sent], THROWN, err);
-        }
-        if (rc === FULL) break;
-        sent += 3;
-        dirty = true;
+    while (backlog.length) {
+      let rc;
+      try {
+        rc = knit.respond(lane, backlog.at(0), backlog.at(1), backlog.at(2));
+      } catch (err) {
+        rc = knit.respond(lane, backlog.at(0), THROWN, err);
       }
-    } finally {
-      if (sent) backlog.splice(0, sent); // once: a splice per entry made this quadratic
+      if (rc === FULL) break;
+      backlog.drop(3);
+      dirty = true;
     }
     if (dirty) {
       dirty = false;
