@@ -189,7 +189,8 @@ function throughput() {
   const any = raw[c][rts[0]];
   const md = [`# Throughput: tiny calls (string echo)`, "", machineLine(c), "",
     `A window of ${any.window} calls is kept in flight; each completion issues the next call; 20,000 calls warm up first. knitting runs ${any.n.toLocaleString("en-US")} calls; ` +
-    `every other peer stops issuing after ${any.capMs / 1000} s and is reported from the calls it completed (marked * when it did not reach ${any.n.toLocaleString("en-US")}). × = knitting ÷ peer.`, ""];
+    `every other peer stops issuing after ${any.capMs / 1000} s and is reported from the calls it completed (marked * when it did not reach ${any.n.toLocaleString("en-US")}). ` +
+    `Every peer that completes them runs ${any.rounds ?? 1} rounds and the median round is shown (knitting's rounds in their own column); a capped figure is one ${any.capMs / 1000} s round. × = knitting ÷ peer.`, ""];
   const peers = ["knitting", "postMessage", "piscina", "tinypool", "workerpool"];
   const get = (r, p, t) => raw[c][r].rows.find((x) => x.peer === p && x.threads === t);
   const rows = [];
@@ -198,10 +199,12 @@ function throughput() {
     rows.push([LABEL[r], t, ...peers.flatMap((p) => {
       const x = get(r, p, t);
       const v = x ? `${(x.callsPerSec / 1e6).toFixed(3)}${x.capped ? "*" : ""}${dag(x)}` : "–";
-      return p === "knitting" ? [v] : [v, x && kn ? fx(kn.callsPerSec / x.callsPerSec) : "–"];
+      if (p !== "knitting") return [v, x && kn ? fx(kn.callsPerSec / x.callsPerSec) : "–"];
+      const rounds = x?.rounds?.length > 1 ? x.rounds.map((y) => (y / 1e6).toFixed(2)).join(" / ") : "–";
+      return [v, rounds];
     })]);
   }
-  md.push(table(["runtime", "threads", ...peers.flatMap((p) => (p === "knitting" ? ["knitting M calls/s"] : [`${p} M/s`, "×"]))], rows));
+  md.push(table(["runtime", "threads", ...peers.flatMap((p) => (p === "knitting" ? ["knitting M calls/s", "rounds"] : [`${p} M/s`, "×"]))], rows));
   const kn24 = raw[c].node24 && get("node24", "knitting", 2);
   if (kn24) {
     const ok = kn24.callsPerSec >= T.tput;
