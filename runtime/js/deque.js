@@ -8,8 +8,8 @@ export class Deque {
   get length() {
     return this.items.length - this.head;
   }
-  push(...xs) {
-    this.items.push(...xs);
+  push(x) {
+    this.items.push(x);
   }
   // The item i places behind the head.
   at(i) {

@@ -76,9 +76,15 @@ export async function serveWorker(tasks, config = workerConfig) {
     }
   });
 
+  function defer(call, status, value) {
+    backlog.push(call);
+    backlog.push(status);
+    backlog.push(value);
+  }
+
   function reply(call, status, value) {
     if (backlog.length) {
-      backlog.push(call, status, value);
+      defer(call, status, value);
       return;
     }
     let rc;
@@ -87,7 +93,7 @@ export async function serveWorker(tasks, config = workerConfig) {
     } catch (err) {
       rc = knit.respond(lane, call, THROWN, err);
     }
-    if (rc === FULL) backlog.push(call, status, value);
+    if (rc === FULL) defer(call, status, value);
     else dirty = true;
   }
 
