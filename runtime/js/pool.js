@@ -304,11 +304,13 @@ class Pool {
       }
     }
     const id = this.calls.add(rec);
+    // lane.staged counts the lane's calls not yet published.
+    const publish = !this.crowded && (!lane.dirty || lane.staged + 1 >= EARLY_PUBLISH);
     let rc;
     try {
       rc = rec.stashed >= 0
-        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, rec.abortSlot + 1)
-        : knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec);
+        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, rec.abortSlot + 1, publish)
+        : knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec, publish);
     } catch (err) {
       this.calls.delete(id);
       rec.stashed = -1; // spent by the failed submit
@@ -327,10 +329,7 @@ class Pool {
     lane.inflight++;
     this.workerInflight++;
     if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
-    if (!this.crowded && (!lane.dirty || ++lane.staged === EARLY_PUBLISH)) {
-      lane.staged = 0;
-      knit.flushRequests(lane.handle);
-    }
+    lane.staged = publish ? 0 : lane.staged + 1;
     if (!lane.dirty) {
       lane.dirty = true;
       if (!this.flushScheduled) {
@@ -348,8 +347,8 @@ class Pool {
       for (const lane of lanes) {
         if (lane.dirty) {
           lane.dirty = false;
+          if (lane.staged) knit.flushRequests(lane.handle);
           lane.staged = 0;
-          knit.flushRequests(lane.handle);
         }
       }
     }

@@ -197,7 +197,8 @@ export async function serveWorker(tasks, config = workerConfig) {
     const taken = runBatch();
     if (taken === CLOSING) break;
     if (taken) {
-      flush();
+      // Answers staged synchronously go out with the next take.
+      if (backlog.length || asyncInflight) flush();
       if (asyncInflight) {
         // Let promise-only tasks finish before deciding how to wait.
         await null;

@@ -343,10 +343,11 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
 #define LANE_FULL (-1)
 #define THROWN_JS (-2)
 
-/* Copies an encoded argument into a request slot: STAGED, LANE_FULL, or
+/* Copies an encoded argument into a request slot, publishing the lane's
+ * staged requests too when @publish is true: STAGED, LANE_FULL, or
  * THROWN_JS after throwing a RangeError (it can never fit). */
 static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value call,
-                         napi_value aux, const uint8_t *data, size_t len) {
+                         napi_value aux, napi_value publish, const uint8_t *data, size_t len) {
   knit_mailbox *mb = lr->lane->requests;
   uint8_t *buf;
   int slot = knit_mailbox_reserve(mb, len, &buf);
@@ -359,22 +360,27 @@ static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value
   knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, aux));
   knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, task), (uint32_t)get_i32(env, call),
                      KNIT_OK, len, 0); /* unstamped: a clock read per call is ~20 ns */
+  bool now = false;
+  napi_get_value_bool(env, publish, &now);
+  if (now) knit_mailbox_publish(mb);
   return STAGED;
 }
 
-/* submit(lane, task, call, value, aux, codec) -> 0 when staged, -1 when the
- * lane is full (then stash() the value). Throws TypeError/RangeError for
- * payloads that cannot be sent; codec (a knit_codec, 0 = any) is the
- * argument type a knitgen table declares. */
+/* submit(lane, task, call, value, aux, codec, publish) -> 0 when staged, -1
+ * when the lane is full (then stash() the value). Throws TypeError/RangeError
+ * for payloads that cannot be sent; codec (a knit_codec, 0 = any) is the
+ * argument type a knitgen table declares. With publish true, the lane's
+ * staged requests go out at once (one Node-API call fewer than
+ * flushRequests after it). */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  ARGS(6);
+  ARGS(7);
   knit_env *ke = knit__env(env);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   if (knit_mailbox_in_use(lr->lane->requests) == KNIT_SLOTS) return num(env, LANE_FULL); /* skip the encode */
   ke->writer.max = lr->payload_max;
   if (knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), &ke->writer)) return NULL;
-  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], ke->writer.buf, ke->writer.len);
+  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], argv[6], ke->writer.buf, ke->writer.len);
   return rc == THROWN_JS ? NULL : num(env, rc);
 }
 
@@ -391,10 +397,10 @@ static napi_value stash(napi_env env, napi_callback_info info) {
   return token < 0 ? throw_errno(env, token, "stash") : num(env, token);
 }
 
-/* submitStashed(lane, task, call, token, aux) -> like submit, for a stashed
- * argument; the token is spent unless the lane is full. */
+/* submitStashed(lane, task, call, token, aux, publish) -> like submit, for a
+ * stashed argument; the token is spent unless the lane is full. */
 static napi_value submit_stashed(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(6);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_stash *st = lr->pool->stash;
@@ -402,7 +408,7 @@ static napi_value submit_stashed(napi_env env, napi_callback_info info) {
   size_t len;
   const uint8_t *data = knit__stash_get(st, token, &len);
   if (!data) return throw_errno(env, -ENOENT, "submitStashed: no such token");
-  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], data, len);
+  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], argv[5], data, len);
   if (rc != LANE_FULL) knit__stash_drop(st, token);
   return rc == THROWN_JS ? NULL : num(env, rc);
 }
@@ -616,12 +622,15 @@ static napi_value attach(napi_env env, napi_callback_info info) {
 
 /* take(lane, values, meta) -> the values of the requests, as poll hands
  * them over; request i's [task, call, status, aux] is at meta[4i] (meta
- * holds 4 * 32 ints). Or null once the host asked the worker to stop. */
+ * holds 4 * 32 ints). Or null once the host asked the worker to stop.
+ * Publishes the responses staged since the last take first, so a worker
+ * that answered a batch synchronously needs no flushResponses. */
 static napi_value take(napi_env env, napi_callback_info info) {
   ARGS(3);
   lane_ref *lr = get_ptr(env, argv[0]);
   meta_buf meta;
   if (!lr || get_meta(env, argv[2], &meta)) return NULL;
+  knit_mailbox_publish(lr->lane->responses);
   if (knit_load_seq(&lr->closing)) {
     napi_value null;
     NAPI_CALL(env, napi_get_null(env, &null));
