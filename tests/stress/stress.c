@@ -231,7 +231,10 @@ static void *echo_host(void *arg) {
     for (unsigned i = 0; i < n; i++) check(p, &in[i], p->seen_resp, "response corrupt");
     if (n) {
       knit_mailbox_ack(lane->responses);
-      knit_signal_wake(lane->worker_signal); /* room for the worker's answers */
+      /* Room for the worker's answers. A release store then a wake: before
+       * the wake fenced, x86 let its read of the waiter count pass the ack
+       * still in the store buffer, and the worker slept for good (CI). */
+      knit_signal_wake(lane->worker_signal);
       got += n;
       progress = true;
     }
