@@ -230,6 +230,31 @@ if (isMain) {
     assert.equal(await worker.call.echo("still fine"), "still fine");
   });
 
+  // The pool's queue and the worker's backlog of results: a Deque must act
+  // as a plain array shifted from the front, across its compactions.
+  test("Deque behaves like an array used as a FIFO", async () => {
+    const { Deque } = await import(new URL("./node_modules/knitting/deque.js", import.meta.url).href);
+    const op = fc.oneof(
+      fc.record({ push: fc.integer({ min: 1, max: 3000 }) }),
+      fc.record({ drop: fc.integer({ min: 0, max: 3000 }) }),
+      fc.constant({ shift: true }),
+      fc.constant({ drain: true }));
+    fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      const d = new Deque(), model = [];
+      let next = 0;
+      for (const o of ops) {
+        if (o.push) for (let i = 0; i < o.push; i++) { d.push(next); model.push(next++); }
+        else if (o.drop !== undefined) { const n = Math.min(o.drop, model.length); d.drop(n); model.splice(0, n); }
+        else if (o.shift) assert.equal(d.shift(), model.shift());
+        else assert.deepEqual(d.drain(), model.splice(0));
+        assert.equal(d.length, model.length);
+        assert.equal(d.peek(), model[0]);
+        if (model.length) assert.equal(d.at(model.length - 1), model[model.length - 1]);
+      }
+      assert.deepEqual(d.list(), model);
+    }), { seed, numRuns: Math.ceil(200 * scale) });
+  });
+
   test("shutdown", async () => {
     await worker.shutdown();
     await host.shutdown();
