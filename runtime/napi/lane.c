@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../src/atomic.h"
+#include "../src/lines.h"
 #include "common.h"
 
 #define MAX_LANES 4096
@@ -53,13 +54,6 @@ struct host_pool {
   knit_stash *stash; /* arguments of calls waiting for a slot; host thread */
   knit_msg msgs[KNIT_SLOTS];
 };
-
-/* Zeroed and line-aligned, so no other allocation shares a line with it. */
-static void *alloc_lines(size_t size) {
-  void *p = aligned_alloc(KNIT_CACHELINE, (size + KNIT_CACHELINE - 1) / KNIT_CACHELINE * KNIT_CACHELINE);
-  if (p) memset(p, 0, size);
-  return p;
-}
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static lane_ref *g_lanes[MAX_LANES];
@@ -227,7 +221,7 @@ static void pool_finalize(napi_env env, void *data, void *hint) {
 /* poolCreate(arenaInitial, arenaMax, payloadMax, onWake) -> pool */
 static napi_value pool_create(napi_env env, napi_callback_info info) {
   ARGS(4);
-  host_pool *p = alloc_lines(sizeof *p);
+  host_pool *p = knit__alloc_lines(sizeof *p);
   if (!p) return throw_errno(env, -ENOMEM, "poolCreate");
   p->limits.arena_initial = (size_t)get_f64(env, argv[0]);
   p->limits.arena_max = (size_t)get_f64(env, argv[1]);
@@ -266,7 +260,7 @@ static napi_value lane_open(napi_env env, napi_callback_info info) {
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   if (p->nlanes == MAX_POOL_LANES) return throw_errno(env, -EMFILE, "laneOpen");
-  lane_ref *lr = alloc_lines(sizeof *lr);
+  lane_ref *lr = knit__alloc_lines(sizeof *lr);
   if (!lr) return throw_errno(env, -ENOMEM, "laneOpen");
   int rc = knit_lane_create(&p->limits, p->doorbell, &lr->lane);
   if (rc) {

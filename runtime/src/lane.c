@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "knit/knit.h"
+#include "lines.h"
 
 void knit_limits_default(knit_limits *limits) {
   limits->arena_initial = 4u << 20;
@@ -18,9 +18,8 @@ int knit_limits_check(const knit_limits *l) {
 }
 
 int knit_lane_create(const knit_limits *limits, knit_signal *host_signal, knit_lane **out) {
-  knit_lane *lane = aligned_alloc(KNIT_CACHELINE, sizeof *lane);
+  knit_lane *lane = knit__alloc_lines(sizeof *lane);
   if (!lane) return -ENOMEM;
-  memset(lane, 0, sizeof *lane);
   lane->host_signal = host_signal;
   int rc = knit_signal_create(&lane->worker_signal);
   if (!rc) rc = knit_mailbox_create(limits, lane->worker_signal, &lane->requests);

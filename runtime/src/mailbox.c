@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "atomic.h"
+#include "lines.h"
 #include "knit/knit.h"
 
 enum { SLOT_IN_ARENA = 1u };
@@ -60,9 +61,8 @@ int knit_mailbox_create(const knit_limits *limits, knit_signal *peer, knit_mailb
     limits = &def;
   }
   if (knit_limits_check(limits)) return -EINVAL;
-  knit_mailbox *mb = aligned_alloc(KNIT_CACHELINE, sizeof *mb);
+  knit_mailbox *mb = knit__alloc_lines(sizeof *mb);
   if (!mb) return -ENOMEM;
-  memset(mb, 0, sizeof *mb);
   mb->peer = peer;
   int rc = knit__arena_init(&mb->arena, limits);
   if (rc) {
