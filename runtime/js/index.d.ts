@@ -76,7 +76,7 @@ export declare class Envelope<H = unknown> {
 }
 
 export interface CallOptions {
-  /** Aborting rejects the call with `signal.reason`; a running task sees hasAborted(). */
+  /** Aborting rejects the call with `signal.reason`; a running task sees hasAborted() (a native one knit_native_aborted()). */
   signal?: AbortSignal;
 }
 

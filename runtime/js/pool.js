@@ -120,6 +120,7 @@ class Lane {
     this.inflight = 0;
     this.dirty = false;
     this.staged = 0;
+    this.token = 0; // a native lane's last call token (knit.cancel)
     this.ready = false;
     this.crash = null;
     this.closed = false;
@@ -243,7 +244,7 @@ class Pool {
       reject = rej;
     });
     const spec = this.specs[task];
-    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
+    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, token: 0, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
     this.pendingCount++;
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
     if (signal) {
@@ -306,11 +307,16 @@ class Pool {
     const id = this.calls.add(rec);
     // lane.staged counts the lane's calls not yet published.
     const publish = !this.crowded && (!lane.dirty || lane.staged + 1 >= EARLY_PUBLISH);
+    // A JS worker reads abort flags by slot; a C thread can outlive them, so
+    // a native call carries a token its lane can cancel (knit_lane_cancel).
+    // Tokens count up per lane; the wrap keeps them positive int32s and
+    // their order modulo the lane's 32 slots.
+    const aux = lane.native ? (lane.token + 1) & 0x7fffffff || 32 : rec.abortSlot + 1;
     let rc;
     try {
       rc = rec.stashed >= 0
-        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, rec.abortSlot + 1, publish)
-        : knit.submit(lane.handle, rec.task, id, rec.arg, rec.abortSlot + 1, this.specs[rec.task].codec, publish);
+        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, aux, publish)
+        : knit.submit(lane.handle, rec.task, id, rec.arg, aux, this.specs[rec.task].codec, publish);
     } catch (err) {
       this.calls.delete(id);
       rec.stashed = -1; // spent by the failed submit
@@ -324,6 +330,7 @@ class Pool {
     }
     rec.id = id;
     rec.lane = lane;
+    if (lane.native) rec.token = lane.token = aux;
     rec.arg = undefined;
     rec.stashed = -1;
     lane.inflight++;
@@ -489,6 +496,7 @@ class Pool {
     // A running task that was given up on (aborted, timed out, shut down)
     // sees hasAborted() from now on.
     if (rec.abortSlot >= 0) Atomics.store(this.abortFlags, rec.abortSlot, 1);
+    else if (rec.token && this.calls.get(rec.id) === rec) knit.cancel(rec.lane.handle, rec.token);
     this.pendingCount--;
     if (rec.timer) clearTimeout(rec.timer);
     if (rec.hardTimer) clearTimeout(rec.hardTimer);

@@ -440,6 +440,15 @@ static napi_value flush_requests(napi_env env, napi_callback_info info) {
   return lr ? num(env, knit_mailbox_publish(lr->lane->requests)) : NULL;
 }
 
+/* cancel(lane, token): the host gave up on the lane's call with @token
+ * (knit_lane_cancel); a native task sees knit_native_aborted(). */
+static napi_value cancel(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (lr) knit_lane_cancel(lr->lane, (uint32_t)get_i32(env, argv[1]));
+  return NULL;
+}
+
 /* An Int32Array the caller passes for message metadata: the integers of a
  * batch are written straight into it, so only values go through V8's
  * (slow) element stores. */
@@ -799,6 +808,7 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
       FN("now", now_ms),
       FN("crowded", crowded),
+      FN("cancel", cancel),
       FN("poolCreate", pool_create),
       FN("poolClose", pool_close_js),
       FN("laneOpen", lane_open),

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "atomic.h"
 #include "knit/knit.h"
 #include "lines.h"
 
@@ -38,4 +39,23 @@ void knit_lane_destroy(knit_lane *lane) {
   knit_mailbox_destroy(lane->responses);
   knit_signal_destroy(lane->worker_signal);
   free(lane);
+}
+
+void knit_lane_cancel(knit_lane *lane, uint32_t token) {
+  if (token) knit_store_seq(&lane->cancelled[token % KNIT_SLOTS], token);
+}
+
+bool knit_lane_cancelled(const knit_lane *lane, uint32_t token) {
+  return token && knit_load_acquire(&lane->cancelled[token % KNIT_SLOTS]) == token;
+}
+
+bool knit_lane_begin_call(knit_lane *lane, uint32_t token) {
+  if (!token) return false;
+  uint32_t *word = &lane->cancelled[token % KNIT_SLOTS];
+  uint32_t seen = knit_load_acquire(word);
+  /* A failed exchange reloads @seen: the host may just have cancelled us. */
+  while (seen != token && seen != 0 &&
+         !__atomic_compare_exchange_n(word, &seen, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+  }
+  return seen == token;
 }

@@ -452,6 +452,8 @@ typedef struct block {
 typedef struct call_ctx {
   block *blocks;
   bool thrown;
+  const knit_native_worker *worker; /* NULL under knit_native_invoke */
+  uint32_t token;                    /* the call's, for knit_lane_cancelled */
   char message[1024];
 } call_ctx;
 
@@ -811,10 +813,8 @@ oom:
 int knit_native_invoke(const knit_native_tasks *t, uint32_t id, const uint8_t *req, size_t len,
                        knit_writer *w) {
   if (!t || id >= t->n || !t->tasks[id]) return -ENOENT;
-  call_ctx *cx = malloc(sizeof *cx);
+  call_ctx *cx = calloc(1, sizeof *cx);
   if (!cx) return -ENOMEM;
-  cx->blocks = NULL;
-  cx->thrown = false;
   int status = invoke(t->tasks[id], req, len, w, cx);
   ctx_clear(cx);
   free(cx);
@@ -839,6 +839,11 @@ static bool stopping(const knit_native_worker *w) {
   /* Pairs with the seq-cst store of the stop word by its owner, which then
    * wakes lane->worker_signal. */
   return knit_load_seq(&w->stop) || (w->opts.stop && knit_load_seq(w->opts.stop));
+}
+
+bool knit_native_aborted(void) {
+  const call_ctx *cx = tl_call;
+  return cx && cx->worker && (stopping(cx->worker) || knit_lane_cancelled(cx->worker->lane, cx->token));
 }
 
 static bool work_or_stop(void *arg) {
@@ -893,7 +898,12 @@ static void serve_batch(knit_native_worker *w, knit_writer *wr) {
       snprintf(msg, sizeof msg, "no native task #%u on this thread", m->task);
       put_error(wr, "Error", msg);
       status = KNIT_THROWN;
+    } else if (knit_lane_begin_call(lane, m->aux)) {
+      /* Given up on while it waited: the host has settled it already. */
+      put_error(wr, "Error", "the call was cancelled before it ran");
+      status = KNIT_THROWN;
     } else {
+      w->cx.token = m->aux;
       status = invoke(w->tasks->tasks[m->task], m->data, m->len, wr, &w->cx);
       ctx_clear(&w->cx);
       int err = knit_writer_error(wr);
@@ -949,6 +959,7 @@ int knit_native_worker_start(knit_lane *lane, knit_native_tasks *tasks, const kn
   w->lane = lane;
   w->tasks = tasks;
   if (opts) w->opts = *opts;
+  w->cx.worker = w;
   w->detached = out == NULL;
   knit_native_tasks_ref(tasks);
   pthread_attr_t attr;

@@ -224,6 +224,59 @@ if (isMain) {
     const r = await settle(stuck);
     assert.equal(r.ok, false);
   });
+
+  test("knit_native_aborted(): a timeout, an AbortSignal or shutdown stops a C task that asks", async () => {
+    const timed = nativeTask({ symbol: "work_ms_logged", library: FFI, arg: "number", result: "number", timeout: 50 });
+    const pool = createPool({ native: 1 })({
+      timed,
+      work: ffi("work_ms_logged", "number", "number"),
+      last: ffi("last_logged", "void", "number"),
+      count: ffi("calls_logged", "void", "number"),
+    });
+    try {
+      const t0 = Date.now();
+      await rejectsWith(pool.call.timed(5000), Error, /timed out after 50 ms/);
+      // The one C thread is free again long before 5 s: the task returned early.
+      const ran = -(await pool.call.last());
+      assert.ok(ran >= 40 && ran < 2000, `the timed-out task stopped after ${ran} ms`);
+      assert.ok(Date.now() - t0 < 2500);
+
+      const before = await pool.call.count();
+      const ac = new AbortController();
+      const aborted = settle(pool.call.work(5000, { signal: ac.signal }));
+      // Given up on while it still waits behind the first: it never runs.
+      const queued = new AbortController();
+      const never = settle(pool.call.work(5000, { signal: queued.signal }));
+      queued.abort(new Error("not needed"));
+      setTimeout(() => ac.abort(new Error("stop")), 30);
+      assert.match((await aborted).value.message, /stop/);
+      assert.match((await never).value.message, /not needed/);
+      const stopped = -(await pool.call.last());
+      assert.ok(stopped >= 20 && stopped < 2000, `the aborted task stopped after ${stopped} ms`);
+      // last() answered after the batch holding the waiting call was done.
+      assert.equal(await pool.call.count(), before + 1, "the call given up on while it waited never ran");
+      assert.ok((await pool.call.work(5)) >= 5, "a call nobody gave up on runs to its end");
+
+      const during = settle(pool.call.work(5000));
+      await new Promise((r) => setTimeout(r, 20));
+      await pool.shutdown();
+      assert.equal((await during).ok, false);
+    } finally {
+      await pool.shutdown();
+    }
+    // The shut-down pool's thread stops too; another pool reads what it did.
+    const next = createPool({ native: 1 })({ last: ffi("last_logged", "void", "number") });
+    try {
+      let ran = 0;
+      for (let i = 0; i < 200 && !(ran < 0); i++) {
+        ran = await next.call.last();
+        if (!(ran < 0)) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(ran < 0 && -ran < 2000, `the task stopped ${-ran} ms in, at shutdown`);
+    } finally {
+      await next.shutdown();
+    }
+  });
 }
 
 function crc32(bytes) {

@@ -1,7 +1,8 @@
 /* test-native: native worker threads serving a lane (native.c): requests in,
  * responses out through the same mailboxes, back-pressure on a full
- * response mailbox, unknown tasks, corrupt slots, oversized results, and
- * both ways to stop (join, or a detached thread ending on a stop word). */
+ * response mailbox, unknown tasks, corrupt slots, oversized results, both
+ * ways to stop (join, or a detached thread ending on a stop word), and
+ * cooperative cancellation by call token (knit_lane_cancel). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +29,16 @@ static double slow(double x) {
   return x;
 }
 
-enum { T_ADD = 3, T_BIG = 4, T_SLOW = 7 };
+/* Works until its call is given up on (5 s at most): 1 if it was. */
+static double until_aborted(double x) {
+  for (int i = 0; i < 5000; i++) {
+    if (knit_native_aborted()) return 1;
+    kt_sleep_ms(1);
+  }
+  return 0;
+}
+
+enum { T_ADD = 3, T_BIG = 4, T_SLOW = 7, T_ABORTABLE = 8 };
 
 typedef struct fx {
   knit_signal *host;
@@ -45,7 +55,8 @@ static int setup(void **state) {
   if (knit_native_tasks_create(&f->t)) return -1;
   if (knit_native_tasks_add(f->t, T_ADD, (void *)add, NULL, "[number, number]", "number", why, sizeof why) ||
       knit_native_tasks_add(f->t, T_BIG, (void *)big_result, NULL, "number", "Uint8Array", why, sizeof why) ||
-      knit_native_tasks_add(f->t, T_SLOW, (void *)slow, NULL, "number", "number", why, sizeof why))
+      knit_native_tasks_add(f->t, T_SLOW, (void *)slow, NULL, "number", "number", why, sizeof why) ||
+      knit_native_tasks_add(f->t, T_ABORTABLE, (void *)until_aborted, NULL, "number", "number", why, sizeof why))
     return -1;
   knit_writer_init(&f->w, 1 << 20);
   *state = f;
@@ -219,6 +230,73 @@ static void test_errors_on_the_thread(void **state) {
   knit_native_worker_stop(w);
 }
 
+static void send_with_token(fx *f, uint32_t task, uint32_t call, uint32_t token) {
+  knit_writer_reset(&f->w);
+  knit_put_number(&f->w, 0);
+  int slot = knit_mailbox_put(f->lane->requests, task, call, KNIT_OK, f->w.buf, f->w.len, 0);
+  assert_true(slot >= 0);
+  knit_mailbox_set_aux(f->lane->requests, (unsigned)slot, token);
+}
+
+static void test_cancel_words(void **state) {
+  fx *f = *state;
+  assert_false(knit_native_aborted()); /* not in a native task */
+  knit_lane_cancel(f->lane, 0);        /* token 0: never cancellable */
+  assert_false(knit_lane_cancelled(f->lane, 0));
+  assert_false(knit_lane_begin_call(f->lane, 0));
+  knit_lane_cancel(f->lane, 5);
+  assert_true(knit_lane_cancelled(f->lane, 5));
+  assert_false(knit_lane_cancelled(f->lane, 5 + KNIT_SLOTS)); /* same word, another call */
+  /* A later call on that word clears what the earlier one left. */
+  assert_false(knit_lane_begin_call(f->lane, 5 + KNIT_SLOTS));
+  assert_false(knit_lane_cancelled(f->lane, 5));
+  knit_lane_cancel(f->lane, 6);
+  assert_true(knit_lane_begin_call(f->lane, 6));
+}
+
+static void test_cancel_running_and_waiting_calls(void **state) {
+  fx *f = *state;
+  knit_native_worker *w;
+  assert_int_equal(knit_native_worker_start(f->lane, f->t, NULL, &w), 0);
+  knit_msg msgs[KNIT_SLOTS], m;
+  char buf[256];
+  send_with_token(f, T_ABORTABLE, 1, 1);
+  knit_mailbox_publish(f->lane->requests);
+  kt_sleep_ms(20);
+  send_with_token(f, T_ABORTABLE, 2, 2); /* waits behind call 1 */
+  knit_mailbox_publish(f->lane->requests);
+  knit_lane_cancel(f->lane, 2); /* still waiting: it must never run */
+  knit_lane_cancel(f->lane, 1); /* running: it sees knit_native_aborted() */
+  unsigned got = 0;
+  while (got < 2) {
+    unsigned n = take_responses(f, msgs);
+    for (unsigned k = 0; k < n; k++) {
+      m = msgs[k];
+      if (m.call == 1) {
+        assert_int_equal(m.status, KNIT_OK);
+        assert_true(num_of(&m) == 1);
+      } else {
+        assert_int_equal(m.call, 2);
+        assert_int_equal(m.status, KNIT_THROWN);
+        assert_string_equal(error_message(&m, buf, sizeof buf), "the call was cancelled before it ran");
+      }
+    }
+    knit_mailbox_ack(f->lane->responses);
+    got += n;
+  }
+  /* Token 33 shares token 1's word and is not cancelled: it runs until the
+   * worker stops, which aborts it too. */
+  send_with_token(f, T_ABORTABLE, 3, 1 + KNIT_SLOTS);
+  knit_mailbox_publish(f->lane->requests);
+  kt_sleep_ms(20);
+  assert_int_equal(knit_mailbox_pending(f->lane->responses), 0);
+  knit_native_worker_stop(w);
+  m = one_response(f, msgs);
+  assert_int_equal(m.call, 3);
+  assert_true(num_of(&m) == 1);
+  knit_mailbox_ack(f->lane->responses);
+}
+
 typedef struct exit_rec {
   atomic_int exited;
 } exit_rec;
@@ -259,6 +337,8 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_backpressure_on_full_responses, setup, teardown),
     cmocka_unit_test_setup_teardown(test_errors_on_the_thread, setup, teardown),
     cmocka_unit_test_setup_teardown(test_detached_stops_on_its_word, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cancel_words, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cancel_running_and_waiting_calls, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,12 +214,28 @@ typedef struct __attribute__((aligned(KNIT_CACHELINE))) knit_lane {
   knit_signal *worker_signal; /* owned by the lane */
   knit_signal *host_signal;   /* not owned */
   knit_awake consumer;        /* of the thread serving the requests */
+  /* Calls the host gave up on, by call token (see knit_lane_cancel): a line
+   * of their own, written only when a call is cancelled. */
+  uint32_t cancelled[KNIT_SLOTS] __attribute__((aligned(KNIT_CACHELINE)));
 } knit_lane;
 
 /* Creates a lane. Returns 0, -EINVAL or -ENOMEM; the caller owns *@out. */
 KNIT_EXPORT int knit_lane_create(const knit_limits *limits, knit_signal *host_signal,
                                  knit_lane **out);
 KNIT_EXPORT void knit_lane_destroy(knit_lane *lane);
+
+/* Cooperative cancellation. A host that numbers a lane's calls with tokens
+ * (a request's aux word: 1, 2, 3, ..., wrapping past 0, one per call
+ * staged) can tell the consumer it gave up on one: a timeout, an abort, a
+ * shutdown. Nothing is interrupted; the consumer asks. Tokens of the calls
+ * one lane holds at once are distinct modulo KNIT_SLOTS (at most KNIT_SLOTS
+ * are live, and they are consecutive), so one word per slot suffices. */
+KNIT_EXPORT void knit_lane_cancel(knit_lane *lane, uint32_t token);
+/* Whether the host cancelled the call with @token (0: never). */
+KNIT_EXPORT bool knit_lane_cancelled(const knit_lane *lane, uint32_t token);
+/* The consumer, as it starts the call with @token: clears what an earlier
+ * call left in its word and says whether this one is already cancelled. */
+KNIT_EXPORT bool knit_lane_begin_call(knit_lane *lane, uint32_t token);
 
 /* ---- watcher: a thread that turns a park into a callback -----------------
  * Lets an event loop learn of new messages without polling: the watcher
@@ -319,6 +335,12 @@ KNIT_EXPORT knit_bytes knit_result_bytes(const void *data, size_t len);
  * then ignored. The function must still return normally. Returns 0, or
  * -EPERM when no native task runs on this thread. */
 KNIT_EXPORT int knit_native_throw(const char *message);
+
+/* Whether the call of the native task running on this thread was given up
+ * on: its timeout passed, its AbortSignal fired, or its pool is shutting
+ * down. A long task should poll it and return early; its result is then
+ * dropped. False outside a native task. */
+KNIT_EXPORT bool knit_native_aborted(void);
 
 /* A generated direct-call dispatcher: calls the task's function with the
  * arguments at @args[i] (one pointer per C parameter, pointing to a value of
