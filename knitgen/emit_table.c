@@ -316,6 +316,8 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
       } else {
         js_str(ft, t->library);
       }
+      if (t->has_timeout)
+        fprintf(ft, ", timeout: %.17g", t->timeout_ms);
     }
     fprintf(ft, " },%s\n", k == 0 ? " // id 0" : "");
 

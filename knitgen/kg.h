@@ -173,6 +173,7 @@ typedef struct kg_decl {
   bool async;
   unsigned params;  /* required parameters declared */
   unsigned options; /* KG_OPT_* */
+  kg_span timeout;  /* `timeout: <number literal>`, the number token */
   kg_span tparams;  /* generic parameter list `<...>` of the function, if any */
   kg_span body;     /* TYPE: the aliased type; INTERFACE: `{...}` */
   bool generic;     /* TYPE/INTERFACE with type parameters */
@@ -242,6 +243,8 @@ typedef struct kg_task {
   char *export_name; /* name the defining module exports it under */
   uint32_t line, col;
   unsigned options;
+  bool has_timeout;  /* NATIVE: timeout_ms is a number literal's value */
+  double timeout_ms;
   char *href, *import_name, *symbol, *library; /* decoded strings, or NULL */
   knit_codec arg_codec, result_codec;
   const kg_module *root; /* the root module it was reached from */

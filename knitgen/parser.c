@@ -618,6 +618,8 @@ static void parse_options(ps *p, kg_decl *d)
             d->ref = tok_span(v);
         } else if (span_is(p, k, "timeout") && !isw(p, v, "undefined")) {
           d->options |= KG_OPT_TIMEOUT;
+          if (v->kind == KG_T_NUMBER && (isp(at(p, 1), ',') || isp(at(p, 1), '}')))
+            d->timeout = tok_span(v);
         } else if (span_is(p, k, "abortSignal") && !isw(p, v, "false") &&
                    !isw(p, v, "undefined")) {
           d->options |= KG_OPT_ABORT;

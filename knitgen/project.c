@@ -617,6 +617,27 @@ static char *type_text(const kg_file *f, kg_span s, const char *dflt)
 
 /* Decodes a string literal token (with quotes) into UTF-8: the common
  * escapes; \u escapes of the BMP and \u{...}. */
+/* The value of a numeric literal token (separators, 0x/0o/0b, exponents);
+ * false for a bigint or anything it cannot read. */
+static bool number_literal(const kg_file *f, kg_span s, double *out)
+{
+  char buf[64];
+  size_t n = 0;
+  for (uint32_t k = 0; k < s.len; k++) {
+    char c = f->data[s.off + k];
+    if (c == '_')
+      continue;
+    if (n + 1 >= sizeof buf || c == 'n')
+      return false;
+    buf[n++] = c;
+  }
+  buf[n] = 0;
+  char *end;
+  int base = n > 2 && buf[0] == '0' ? (buf[1] | 32) == 'b' ? 2 : (buf[1] | 32) == 'o' ? 8 : 0 : 0;
+  *out = base ? (double)strtoull(buf + 2, &end, base) : strtod(buf, &end);
+  return n && *end == 0;
+}
+
 static char *decode_string(const kg_file *f, kg_span s)
 {
   if (s.len < 2)
@@ -932,6 +953,19 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
   if (d->kind == KG_D_NATIVE && (!d->symbol.len || !d->library.len))
     kg_diag(&p->diags, KG_ERROR, f, d->name.off,
             "native task '%s' needs string literals for 'symbol' and 'library'", t->name);
+  if (d->kind == KG_D_NATIVE && (d->options & KG_OPT_TIMEOUT)) {
+    /* The host of a table never imports the module: only a literal travels. */
+    double ms = 0;
+    if (!d->timeout.len || !number_literal(f, d->timeout, &ms))
+      kg_diag(&p->diags, KG_WARNING, f, d->timeout.len ? d->timeout.off : d->name.off,
+              "native task '%s': a knitgen table carries a timeout only as a number literal "
+              "of ms; calls through the table get none", t->name);
+    else if (!(ms >= 0 && ms < 2147483648.0))
+      kg_diag(&p->diags, KG_ERROR, f, d->timeout.off,
+              "native task '%s': timeout must be a number of ms from 0 to 2^31", t->name);
+    else
+      t->has_timeout = true, t->timeout_ms = ms;
+  }
   if (d->kind == KG_D_IMPORT_TASK && !d->href.len)
     kg_diag(&p->diags, KG_WARNING, f, d->name.off,
             "import task '%s' has no string literal 'href'; workers cannot import it statically",

@@ -10,7 +10,7 @@ import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
 import { Deque } from "./deque.js";
-import { checkPoolOptions } from "./options.js";
+import { checkPoolOptions, checkTimeout } from "./options.js";
 import { callerSite } from "./site.js";
 import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
 import { NATIVE } from "./native.js";
@@ -829,7 +829,8 @@ function nativeSpecOf(t) {
   if (!t.symbol || !t.library) throw new TypeError(`createPool: native task "${t.name}" of this knitgen table has no symbol or library; regenerate it`);
   const known = (text) => (text && text !== "unknown" ? text : undefined);
   const library = t.library.startsWith("file:") ? fileURLToPath(t.library) : t.library;
-  return { name: t.name, kind: "native", native: true, library, symbol: t.symbol, arg: known(t.arg), result: known(t.result), timeout: undefined, abortable: false, local: null };
+  const timeout = checkTimeout(t.timeout, `createPool: native task "${t.name}" of this knitgen table`);
+  return { name: t.name, kind: "native", native: true, library, symbol: t.symbol, arg: known(t.arg), result: known(t.result), timeout, abortable: false, local: null };
 }
 
 function createSinglePool(definition, options) {

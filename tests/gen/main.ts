@@ -22,6 +22,12 @@ for (const [name, bad] of [["inc", "41"], ["greet", 5]] as const) {
   const err = await (pool.call as any)[name](bad).then(() => null, (e: unknown) => e);
   if (!(err instanceof TypeError) || !/as the task's type says/.test(err.message)) throw new Error(`${name}(${JSON.stringify(bad)}) should reject with a TypeError, got ${err}`);
 }
+const t0 = Date.now();
+const napped = await pool.call.nap(5000).then(() => null, (e: unknown) => e);
+if (!(napped instanceof Error) || !/timed out after 50 ms/.test(napped.message)) throw new Error(`nap(5000) should time out after 50 ms, got ${napped}`);
+got.push(await pool.call.dot([new Float64Array([1]), new Float64Array([2])]));
+want.push(2);
+if (Date.now() - t0 > 2500) throw new Error("the timed-out C task kept its thread");
 await pool.shutdown();
 if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 if (!(tid > 0)) throw new Error(`expected a worker thread id, got ${tid}`);

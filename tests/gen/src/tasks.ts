@@ -21,3 +21,5 @@ export const twice = importTask<number, number>({ href: "./imported.ts", name: "
 export { add as plus } from "./more.ts";
 // Types come from the generics; the library is relative to this module.
 export const dot = nativeTask<[Float64Array, Float64Array], number>({ symbol: "dot", library: "./libffi_tasks.so" });
+// A literal timeout travels in the table; the C task stops when it passes.
+export const nap = nativeTask<number, number>({ symbol: "work_ms", library: "./libffi_tasks.so", timeout: 50 });

@@ -14,6 +14,7 @@ type Sig<T> =
 declare const table: TaskTable<{
   "len": [string, number];
   "crc": [Uint8Array, number];
+  "slow": [number, number];
   "dot": [[Float64Array, Float64Array], number];
 }>;
 export default table;

@@ -5,7 +5,8 @@ import { defineTable } from "knitting";
 export default defineTable({
   tasks: [
     { name: "len", kind: "import", arg: "string", result: "number", argCodec: "str", resultCodec: "f64" }, // id 0
-    { name: "crc", kind: "native", arg: "Uint8Array", result: "number", argCodec: "bytes", resultCodec: "f64", symbol: "crc32_bytes", library: new URL("../libtasks.so", import.meta.url).href },
+    { name: "crc", kind: "native", arg: "Uint8Array", result: "number", argCodec: "bytes", resultCodec: "f64", symbol: "crc32_bytes", library: new URL("../libtasks.so", import.meta.url).href, timeout: 2000 },
+    { name: "slow", kind: "native", arg: "number", result: "number", argCodec: "f64", resultCodec: "f64", symbol: "slow", library: new URL("../libtasks.so", import.meta.url).href },
     { name: "dot", kind: "native", arg: "[Float64Array, Float64Array]", result: "number", argCodec: "any", resultCodec: "f64", symbol: "dot", library: new URL("../libtasks.so", import.meta.url).href },
   ],
   workers: {

@@ -7,5 +7,6 @@ import { len as task0 } from "../strings.ts";
 await serveWorker([
   task0,
   () => { throw new Error("knitting: 'crc' is a native task; it runs on the pool's C threads"); },
+  () => { throw new Error("knitting: 'slow' is a native task; it runs on the pool's C threads"); },
   () => { throw new Error("knitting: 'dot' is a native task; it runs on the pool's C threads"); },
 ]);
