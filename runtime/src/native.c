@@ -828,6 +828,7 @@ struct knit_native_worker {
   knit_lane *lane;
   knit_native_tasks *tasks;
   knit_native_opts opts;
+  knit_wait_opts wait; /* for requests, and for room to answer */
   uint32_t stop; /* set by knit_native_worker_stop */
   bool detached;
   pthread_t thread;
@@ -851,13 +852,23 @@ static bool work_or_stop(void *arg) {
   return stopping(w) || knit_mailbox_pending(w->lane->requests);
 }
 
+typedef struct room_wait {
+  const knit_native_worker *w;
+  unsigned in_use; /* response slots the host had not acknowledged */
+} room_wait;
+
+static bool room_or_stop(void *arg) {
+  const room_wait *r = arg;
+  return stopping(r->w) || knit_mailbox_in_use(r->w->lane->responses) < r->in_use;
+}
+
 /* Stages one response, waiting for the host to free a slot if it must.
  * Returns false if the worker is stopping (the response is dropped). */
 static bool respond(knit_native_worker *w, const knit_msg *m, int status, knit_writer *wr) {
   knit_mailbox *mb = w->lane->responses;
-  unsigned backoff = 0;
   for (;;) {
     uint8_t *buf;
+    room_wait room = {w, knit_mailbox_in_use(mb)};
     int slot = knit_mailbox_reserve(mb, wr->len, &buf);
     if (slot >= 0) {
       if (wr->len) memcpy(buf, wr->buf, wr->len);
@@ -870,16 +881,14 @@ static bool respond(knit_native_worker *w, const knit_msg *m, int status, knit_w
       continue;
     }
     /* -EAGAIN: every response slot (or the arena) awaits the host. Let it
-     * see what is staged, then back off until it acknowledges. */
+     * see what is staged and wait for its ack: spin as for requests (the
+     * host is usually busy resolving the last batch for some microseconds),
+     * then doze in short parks, as an ack wakes nobody. */
     knit_mailbox_publish(mb);
+    knit_wait_opts doze = w->wait;
+    doze.park_ns = 20000;
+    knit_wait(w->lane->worker_signal, room_or_stop, &room, &doze);
     if (stopping(w)) return false;
-    if (backoff < 64) {
-      backoff++;
-      knit_cpu_relax();
-    } else {
-      struct timespec ts = {0, 20000};
-      nanosleep(&ts, NULL);
-    }
   }
 }
 
@@ -928,14 +937,14 @@ static void *worker_main(void *arg) {
   knit_limits def;
   knit_limits_default(&def);
   knit_writer_init(&wr, w->opts.payload_max ? w->opts.payload_max : def.payload_max);
-  knit_wait_opts wo = {.spin_ns = w->opts.spin_ns ? w->opts.spin_ns : 50000,
-                       .park_ns = w->opts.park_ns,
-                       .yield_cpu = w->opts.yield_cpu,
-                       .awake = &w->lane->consumer};
+  w->wait = (knit_wait_opts){.spin_ns = w->opts.spin_ns ? w->opts.spin_ns : 50000,
+                             .park_ns = w->opts.park_ns,
+                             .yield_cpu = w->opts.yield_cpu,
+                             .awake = &w->lane->consumer};
   knit_awake_set(&w->lane->consumer, true);
   while (!stopping(w)) {
     if (!knit_mailbox_pending(w->lane->requests)) {
-      knit_wait(w->lane->worker_signal, work_or_stop, w, &wo);
+      knit_wait(w->lane->worker_signal, work_or_stop, w, &w->wait);
       continue;
     }
     serve_batch(w, &wr);
