@@ -7,7 +7,7 @@
 #
 # Environment: NODE24, BUN, DENO, NODE20 override the runtimes; BENCH_WAIT_LOAD=0
 # skips waiting for a quiet machine in full mode; BENCH_NATIVE=1 also runs
-# bench/native/run.sh (native tasks) after the suite.
+# bench/native/run.sh (a CPU-bound task in C against JS) after the suite.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -24,7 +24,7 @@ DENO="${DENO:-$(pick "$tools/deno" deno)}"
 NODE20="${NODE20:-$(pick /usr/bin/node)}"
 
 # ---- setup: the package must be built, the peers installed ----------------
-if [[ ! -f "$root/build/npm/knitting/knit.node" ]]; then
+if [[ ! -f "$root/build/npm/knitting/knit.node" || ! -f "$root/build/bench/native/libecho_gen.so" ]]; then
   echo "bench: building knitting (ninja -C build)" >&2
   ninja -C "$root/build" >&2
 fi
@@ -103,7 +103,7 @@ fi
 "$root/build/knitgen/knitgen" table/tasks.ts -o table/gen
 
 for rt in node24 bun deno node20; do
-  for c in latency throughput payload startup idle scaling table; do
+  for c in latency throughput payload startup idle scaling native table; do
     # node 20 only where cheap: the payload sweep and the scan are skipped
     # there, and it cannot import the .ts tasks of the table case
     [[ "$rt" == node20 && ( "$c" == payload || "$c" == scaling || "$c" == table ) ]] && continue
@@ -114,7 +114,7 @@ for rt in node24 bun deno node20; do
 done
 write_build
 "$NODE24" lib/report.mjs "$raw"
-# native tasks have their own bench (bench/native, owned with the native tasks)
+# C against JS on CPU-bound work (bench/native, with the native-crc example)
 if [[ "${BENCH_NATIVE:-0}" == 1 && -x "$here/native/run.sh" ]]; then
   "$here/native/run.sh" >&2 || echo "bench: bench/native/run.sh failed" >&2
 fi

@@ -1,7 +1,7 @@
 // Case 1: latency with 1, 25 and 50 calls in flight, one worker each.
 // One iteration = k concurrent calls awaited with Promise.all; we report the
 // per-iteration time (like the original's IPC bench): avg, p50, p99, p99.9.
-import { QUICK, RUNTIME, attempt, log, only, quietly, sampleLatency, withTimeout, writeResult } from "../lib/common.mjs";
+import { QUICK, RUNTIME, attempt, log, medianRound, only, quietly, sampleLatency, withTimeout, writeResult } from "../lib/common.mjs";
 import { ALL } from "../lib/systems.mjs";
 
 const LEVELS = [1, 25, 50];
@@ -55,13 +55,6 @@ async function start(name) {
 async function sample(name, sys, payload, k, rounds) {
   const budget = { ...budgets[payload], budgetMs: budgets[payload].budgetMs / rounds, maxSamples: Math.ceil((budgets[payload].maxSamples ?? 200_000) / rounds) };
   return attempt(`${name} ${payload} k=${k}`, () => quietly(() => withTimeout(sampleLatency(iteration(sys, payload, k), budget), 30_000, `${name} k=${k}`), { tries: QUICK ? 1 : 3 }));
-}
-
-function medianRound(rs) {
-  const ok = rs.filter((r) => !r.error);
-  if (!ok.length) return rs[0];
-  const pick = [...ok].sort((a, b) => a.avg - b.avg)[(ok.length - 1) >> 1];
-  return { ...pick, roundAvgs: ok.map((r) => r.avg) };
 }
 
 const rows = [];

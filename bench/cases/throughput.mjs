@@ -4,7 +4,7 @@
 // and is reported from the calls it completed. Each runs three rounds and the
 // median is reported (this VM's speed moves up to 2x between seconds), except
 // a peer that hit its cap: that figure is already a 2.5 s average.
-import { QUICK, attempt, log, median, only, quietly, withTimeout, writeResult } from "../lib/common.mjs";
+import { QUICK, attempt, log, median, only, quietly, windowRun, withTimeout, writeResult } from "../lib/common.mjs";
 import { ALL } from "../lib/systems.mjs";
 
 const N = QUICK ? 100_000 : 1_000_000;
@@ -13,24 +13,7 @@ const CAP_MS = QUICK ? 1000 : 2500;
 const ROUNDS = QUICK ? 1 : 3;
 const peers = only.length ? only : ["knitting", "postMessage", "piscina", "tinypool", "workerpool"];
 
-function run(sys, n, capMs) {
-  return new Promise((resolve, reject) => {
-    let sent = 0, done = 0, stop = false;
-    const t0 = performance.now();
-    const deadline = t0 + capMs;
-    const onDone = () => {
-      done++;
-      if ((done & 1023) === 0 && performance.now() > deadline) stop = true;
-      if (!stop && sent < n) issue();
-      else if (done === sent) resolve({ calls: done, ms: performance.now() - t0, capped: sent < n });
-    };
-    const issue = () => {
-      sent++;
-      sys.call("echo", "hello").then(onDone, reject);
-    };
-    for (let i = 0; i < WINDOW && i < n; i++) issue();
-  });
-}
+const run = (sys, n, capMs) => windowRun(() => sys.call("echo", "hello"), n, capMs, WINDOW);
 
 const rows = [];
 const peerInfo = {};

@@ -80,6 +80,36 @@ export async function sampleLatency(fn, { warmupMs = 150, budgetMs = 600, maxSam
   return { avg: us(s.avg), p50: us(s.p50), p75: us(s.p75), p99: us(s.p99), p999: us(s.p999), min: us(s.min), max: us(s.max), n: s.samples.length };
 }
 
+// Keeps `window` calls of call() in flight, each completion issuing the next,
+// until n have been issued or capMs has passed; resolves when all are done.
+export function windowRun(call, n, capMs, window = 1024) {
+  return new Promise((resolve, reject) => {
+    let sent = 0, done = 0, stop = false;
+    const t0 = performance.now();
+    const deadline = t0 + capMs;
+    const onDone = () => {
+      done++;
+      if ((done & 1023) === 0 && performance.now() > deadline) stop = true;
+      if (!stop && sent < n) issue();
+      else if (done === sent) resolve({ calls: done, ms: performance.now() - t0, capped: sent < n });
+    };
+    const issue = () => {
+      sent++;
+      call().then(onDone, reject);
+    };
+    for (let i = 0; i < window && i < n; i++) issue();
+  });
+}
+
+// Of a system's latency rounds, the one with the median average, with every
+// round's average beside it.
+export function medianRound(rs) {
+  const ok = rs.filter((r) => !r.error);
+  if (!ok.length) return rs[0];
+  const pick = [...ok].sort((a, b) => a.avg - b.avg)[(ok.length - 1) >> 1];
+  return { ...pick, roundAvgs: ok.map((r) => r.avg) };
+}
+
 export function median(xs) {
   const a = [...xs].sort((x, y) => x - y);
   return a.length ? a[(a.length - 1) >> 1] : NaN;

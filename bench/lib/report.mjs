@@ -337,6 +337,41 @@ function scaling() {
   write("scaling.json", JSON.stringify({ case: c, machine, runtimes: raw[c] }, null, 1));
 }
 
+// ---- native tasks ----------------------------------------------------------------------
+function native() {
+  const c = "native";
+  const rts = runtimesOf(c);
+  if (!rts.length) return;
+  const any = raw[c][rts[0]];
+  const systems = any.systems;
+  const [C, JS, PM] = ["C, knitgen dispatch", "JS worker", "postMessage"];
+  const md = [`# Native tasks: the string echo in C`, "", machineLine(c), "",
+    `The suite's string echo ("hello" → "hello world") as a C function (\`bench/native/echo.c\`) on the pool's C thread, called through the dispatch \`knitgen --c-stubs\` generates and through libffi, beside the same echo in a knitting JS worker and over worker postMessage. ` +
+    `Round trip: µs per iteration of k calls awaited together, one thread each; the four take turns over ${any.rounds} rounds and each figure is the median round. ` +
+    `Throughput: a window of 1,024 calls in flight, ${any.n.toLocaleString("en-US")} calls (postMessage: what it completes in ${any.capMs / 1000} s), median of ${any.rounds} rounds. × = the other system ÷ C through the dispatch (time) or C ÷ the other (calls/s).`, ""];
+  const lat = (r, sys, k) => raw[c][r].latency.find((x) => x.system === sys && x.inflight === k && !x.error);
+  const rows = [];
+  for (const r of rts) for (const k of any.levels) {
+    const cd = lat(r, C, k);
+    rows.push([LABEL[r], k, ...systems.map((sys) => f1(lat(r, sys, k)?.avg) + dag(lat(r, sys, k))), cd && lat(r, JS, k) ? fx(lat(r, JS, k).avg / cd.avg) : "–", cd && lat(r, PM, k) ? fx(lat(r, PM, k).avg / cd.avg) : "–"]);
+  }
+  md.push("### Round trip (µs, averages)", "", table(["runtime", "in flight", ...systems, "× JS worker", "× postMessage"], rows));
+  const tp = (r, sys, t) => raw[c][r].throughput.find((x) => x.system === sys && x.threads === t);
+  const trows = [];
+  for (const r of rts) for (const t of [1, 2]) {
+    const cd = tp(r, C, t);
+    const m = (x) => (x ? `${(x.callsPerSec / 1e6).toFixed(2)}${x.capped ? "*" : ""}${dag(x)}` : "–");
+    trows.push([LABEL[r], t, ...systems.map((sys) => m(tp(r, sys, t))), cd && tp(r, JS, t) ? fx(cd.callsPerSec / tp(r, JS, t).callsPerSec) : "–", cd && tp(r, PM, t) ? fx(cd.callsPerSec / tp(r, PM, t).callsPerSec) : "–"]);
+  }
+  md.push("", "### Throughput (M calls/s; * stopped at the time cap)", "", table(["runtime", "threads", ...systems, "× JS worker", "× postMessage"], trows));
+  md.push("", DAGGER_NOTE, notRun(c));
+  const detail = [];
+  for (const r of rts) for (const x of raw[c][r].latency) if (!x.error) detail.push([LABEL[r], x.system, x.inflight, f1(x.avg), f1(x.p50), f1(x.p99), f1(x.p999), x.roundAvgs?.map(f1).join(" / ") ?? "–"]);
+  md.push("## Every peer with every percentile", "", table(["runtime", "system", "in flight", "avg", "p50", "p99", "p99.9", "round avgs"], detail));
+  write("native.md", md.join("\n") + "\n");
+  write("native.json", JSON.stringify({ case: c, machine, runtimes: raw[c] }, null, 1));
+}
+
 // ---- generated table vs run-time path (issue 5) -------------------------------------
 function genTable() {
   const c = "table";
@@ -363,9 +398,10 @@ else {
   startup();
   idle();
   scaling();
+  native();
   genTable();
   const md = ["# Issue 7 targets", "", machineLine("latency"), "", `${DAGGER_NOTE}`, "", table(["target", "runtime", "measured", ""], targets.map((t) => [t.target, t.runtime, t.value, mark(t.met)]))].join("\n");
-  write("targets.md", md + "\n");
+  if (targets.length) write("targets.md", md + "\n"); // not when only other cases ran
   // refresh the generated blocks of docs/benchmarks.md
   const docPath = `${docsDir}benchmarks.md`;
   if (existsSync(docPath)) {
@@ -376,6 +412,6 @@ else {
     }
     writeFileSync(docPath, doc);
   }
-  write("targets.json", JSON.stringify({ machine, targets }, null, 1));
+  if (targets.length) write("targets.json", JSON.stringify({ machine, targets }, null, 1));
   console.log(md);
 }

@@ -1,7 +1,7 @@
 // Every system under test behind one shape: { name, call(fn, arg), close() }.
 // fn is one of the names in fns.mjs.
 import { Worker } from "node:worker_threads";
-import { createPool } from "knitting";
+import { createPool, nativeTask } from "knitting";
 import { all as knitTasks } from "./knit-tasks.mjs";
 
 const FN_INDEX = { echo: 0, echoObj: 1, same: 2, primes: 3 };
@@ -123,3 +123,15 @@ export async function workerpool(threads = 1) {
 }
 
 export const ALL = { knitting, postMessage, websocket, http, piscina, tinypool, workerpool };
+
+// The string echo as a C task (bench/native/echo.c) on `threads` C threads,
+// called through knitgen's generated dispatch ("dispatch") or libffi ("ffi").
+// Only fn "echo" exists there. The libraries are in the build tree.
+const nativeLibs = new URL("../../build/bench/native/", import.meta.url).pathname;
+export async function knittingC(threads, via) {
+  const echo = via === "ffi"
+    ? nativeTask({ symbol: "echo", library: `${nativeLibs}libecho_ffi.so`, arg: "string", result: "string" })
+    : nativeTask({ symbol: "echo", library: `${nativeLibs}libecho_gen.so` });
+  const pool = createPool({ native: threads })({ echo });
+  return { name: `knitting C (${via})`, call: (fn, arg) => pool.call.echo(arg), close: () => pool.shutdown() };
+}
