@@ -113,6 +113,7 @@ export interface PoolOptions {
   native?: number;
   /** Most calls pending (queued or running) before new calls reject. */
   maxQueue?: number;
+  /** Accepted for compatibility with the original Knitting; abortable calls have no limit. */
   abortSignalCapacity?: number;
   allowRemoteModules?: boolean;
   debug?: boolean;

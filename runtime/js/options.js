@@ -98,6 +98,9 @@ export function checkPoolOptions(options) {
 
   if (o.debug !== undefined && typeof o.debug !== "boolean") fail("debug", "a boolean", o.debug);
   if (o.allowRemoteModules !== undefined && typeof o.allowRemoteModules !== "boolean") fail("allowRemoteModules", "a boolean", o.allowRemoteModules);
+  // The original's abort-flag table size: still checked, bounds nothing now
+  // (every call carries a cancel token; docs/lifecycle.md).
+  int(o.abortSignalCapacity, "abortSignalCapacity", 1, 1 << 20, 4096);
   return {
     threads,
     balancer,
@@ -107,7 +110,6 @@ export function checkPoolOptions(options) {
     host,
     debug: o.debug ?? false,
     maxQueue: o.maxQueue === undefined ? Infinity : int(o.maxQueue, "maxQueue", 0, 2 ** 31, 0),
-    abortSignalCapacity: int(o.abortSignalCapacity, "abortSignalCapacity", 1, 1 << 20, 4096),
     native,
     allowRemoteModules: o.allowRemoteModules ?? false,
   };

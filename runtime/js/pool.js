@@ -43,16 +43,16 @@ function knitError(message, options) {
 // ---- task specs: what a worker needs to find each task ---------------------
 
 function specOf(name, value, poolSite) {
-  if (value && value[NATIVE]) return { name, kind: "native", native: true, library: value.library, symbol: value.symbol, arg: value.arg, result: value.result, timeout: value.timeout, abortable: false, local: null };
+  if (value && value[NATIVE]) return { name, kind: "native", native: true, library: value.library, symbol: value.symbol, arg: value.arg, result: value.result, timeout: value.timeout, local: null };
   if (value && value[TASK]) {
     if (!value.site) throw new TypeError(`createPool: cannot tell where task "${name}" was defined`);
-    return { name, kind: "task", href: value.site.href, line: value.site.line, timeout: value.timeout, abortable: !!value.abortSignal, local: value.f };
+    return { name, kind: "task", href: value.site.href, line: value.site.line, timeout: value.timeout, local: value.f };
   }
   if (value && value[POOL] && value.task) return specOf(name, value.task, poolSite);
-  if (value && value[IMPORT]) return { name, kind: "import", href: value.href, exportName: value.name, timeout: value.timeout, abortable: false, local: null };
+  if (value && value[IMPORT]) return { name, kind: "import", href: value.href, exportName: value.name, timeout: value.timeout, local: null };
   if (typeof value === "function") {
     if (!poolSite) throw new TypeError(`createPool: cannot tell which module exports function "${name}"`);
-    return { name, kind: "function", href: poolSite.href, fnName: value.name, source: String(value), timeout: undefined, abortable: false, local: value };
+    return { name, kind: "function", href: poolSite.href, fnName: value.name, source: String(value), timeout: undefined, local: value };
   }
   throw new TypeError(`createPool: task "${name}" must be a task(), importTask(), nativeTask() or an exported function`);
 }
@@ -156,11 +156,6 @@ class Pool {
     if (natives.length && nativeThreads === 0) throw new TypeError(`createPool: native is 0, but task "${natives[0].name}" is native`);
     if (jsTasks && options.threads === 0 && !options.inliner) throw new TypeError("createPool: threads is 0 and there is no inliner: nothing could run the JS tasks");
     this.nativeTable = natives.length ? knit.nativeTable(natives) : null;
-    // Abort flags shared with every worker; a slot is held from dispatch
-    // until the worker's answer arrives, so the task can always read it.
-    this.abortFlags = new Int32Array(new SharedArrayBuffer(4 * options.abortSignalCapacity));
-    this.abortFree = [];
-    this.abortNext = 0;
     this.handle = knit.poolCreate(options.payload.arenaInitial, options.payload.arenaMax,
       options.payload.maxPayloadBytes, () => this.onWake());
     this.lanes = [];
@@ -190,7 +185,7 @@ class Pool {
     // Node gives workers a gc() only if the flag is set before they start.
     if (w.gc && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, abortFlags: this.abortFlags, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
@@ -210,14 +205,13 @@ class Pool {
   }
 
   // A knitgen table's host has not seen the task definitions: the first
-  // worker reports their timeouts and abort signals. Calls made before that
+  // worker reports their timeouts. Calls made before that
   // get their timers now, measured from when they were made.
   learnOptions(reported) {
     this.optionsKnown = true;
     reported.forEach((o, i) => {
       const spec = this.specs[i];
       if (!spec || spec.native || !o) return;
-      spec.abortable ||= o.abortable;
       if (!o.timeout || spec.timeout) return;
       spec.timeout = o.timeout;
       const waiting = [...this.calls.values(), ...this.queue.list()];
@@ -244,7 +238,7 @@ class Pool {
       reject = rej;
     });
     const spec = this.specs[task];
-    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, abortSlot: -1, token: 0, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
+    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, token: 0, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
     this.pendingCount++;
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
     if (signal) {
@@ -297,30 +291,21 @@ class Pool {
 
   // Returns false when the lane is full (the record stays with the caller).
   submit(lane, rec) {
-    if (rec.abortSlot < 0 && this.specs[rec.task].abortable) {
-      rec.abortSlot = this.takeAbortSlot();
-      if (rec.abortSlot < 0) {
-        this.settle(rec, false, knitError(`all ${this.options.abortSignalCapacity} abort signals are in use (abortSignalCapacity); the call was not sent`));
-        return true;
-      }
-    }
     const id = this.calls.add(rec);
     // lane.staged counts the lane's calls not yet published.
     const publish = !this.crowded && (!lane.dirty || lane.staged + 1 >= EARLY_PUBLISH);
-    // A JS worker reads abort flags by slot; a C thread can outlive them, so
-    // a native call carries a token its lane can cancel (knit_lane_cancel).
+    // Every call carries a token its lane can cancel (knit_lane_cancel).
     // Tokens count up per lane; the wrap keeps them positive int32s and
     // their order modulo the lane's 32 slots.
-    const aux = lane.native ? (lane.token + 1) & 0x7fffffff || 32 : rec.abortSlot + 1;
+    const token = (lane.token + 1) & 0x7fffffff || 32;
     let rc;
     try {
       rc = rec.stashed >= 0
-        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, aux, publish)
-        : knit.submit(lane.handle, rec.task, id, rec.arg, aux, this.specs[rec.task].codec, publish);
+        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, token, publish)
+        : knit.submit(lane.handle, rec.task, id, rec.arg, token, this.specs[rec.task].codec, publish);
     } catch (err) {
       this.calls.delete(id);
       rec.stashed = -1; // spent by the failed submit
-      this.releaseAbortSlot(rec);
       this.settle(rec, false, err);
       return true;
     }
@@ -330,7 +315,7 @@ class Pool {
     }
     rec.id = id;
     rec.lane = lane;
-    if (lane.native) rec.token = lane.token = aux;
+    rec.token = lane.token = token;
     rec.arg = undefined;
     rec.stashed = -1;
     lane.inflight++;
@@ -468,7 +453,6 @@ class Pool {
       this.calls.delete(rec.id);
       rec.lane.inflight--;
       this.workerInflight--;
-      this.releaseAbortSlot(rec);
       if (status === OK) this.settle(rec, true, value);
       else if (status === THROWN) this.settle(rec, false, value);
       else this.settle(rec, false, knitError(`task "${this.specs[rec.task].name}" failed: ${value?.message ?? value}`, { cause: value }));
@@ -477,26 +461,13 @@ class Pool {
     return n;
   }
 
-  takeAbortSlot() {
-    if (this.abortFree.length) return this.abortFree.pop();
-    if (this.abortNext < this.abortFlags.length) return this.abortNext++;
-    return -1;
-  }
-
-  releaseAbortSlot(rec) {
-    if (rec.abortSlot < 0) return;
-    Atomics.store(this.abortFlags, rec.abortSlot, 0);
-    this.abortFree.push(rec.abortSlot);
-    rec.abortSlot = -1;
-  }
-
   settle(rec, ok, value) {
     if (rec.settled) return;
     rec.settled = true;
-    // A running task that was given up on (aborted, timed out, shut down)
-    // sees hasAborted() from now on.
-    if (rec.abortSlot >= 0) Atomics.store(this.abortFlags, rec.abortSlot, 1);
-    else if (rec.token && this.calls.get(rec.id) === rec) knit.cancel(rec.lane.handle, rec.token);
+    // A call given up on (aborted, timed out, shut down) while its lane
+    // holds it: a running task sees hasAborted() (knit_native_aborted()) from
+    // now on, and one that has not started never runs.
+    if (rec.token && !rec.lane.closed && this.calls.get(rec.id) === rec) knit.cancel(rec.lane.handle, rec.token);
     this.pendingCount--;
     if (rec.timer) clearTimeout(rec.timer);
     if (rec.hardTimer) clearTimeout(rec.hardTimer);
@@ -573,7 +544,6 @@ class Pool {
     for (const rec of failed) {
       this.calls.delete(rec.id);
       this.workerInflight--;
-      this.releaseAbortSlot(rec);
       const name = this.specs[rec.task].name;
       const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
       const why = ours
@@ -830,7 +800,7 @@ function nativeSpecOf(t) {
   const known = (text) => (text && text !== "unknown" ? text : undefined);
   const library = t.library.startsWith("file:") ? fileURLToPath(t.library) : t.library;
   const timeout = checkTimeout(t.timeout, `createPool: native task "${t.name}" of this knitgen table`);
-  return { name: t.name, kind: "native", native: true, library, symbol: t.symbol, arg: known(t.arg), result: known(t.result), timeout, abortable: false, local: null };
+  return { name: t.name, kind: "native", native: true, library, symbol: t.symbol, arg: known(t.arg), result: known(t.result), timeout, local: null };
 }
 
 function createSinglePool(definition, options) {

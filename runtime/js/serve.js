@@ -12,6 +12,7 @@ import { POOL, TASK } from "./task.js";
 const OK = 0;
 const THROWN = 1;
 const CORRUPT = 2;
+const CANCELLED = 3; // set by take: the host gave the call up before it ran
 const FULL = -1;
 const CLOSING = -1;
 
@@ -30,7 +31,7 @@ function definitionOf(entry) {
 
 function hostOptions(entry) {
   const def = definitionOf(entry);
-  return { timeout: def?.timeout, abortable: !!def?.abortSignal };
+  return { timeout: def?.timeout };
 }
 
 function idleCollector() {
@@ -59,9 +60,12 @@ export async function serveWorker(tasks, config = workerConfig) {
   const collect = config.gc ? idleCollector() : undefined;
   const small = []; // request values of a small batch (knit.take)
   const meta = new Int32Array(4 * 32); // [task, call, status, aux] per request
-  const flags = config.abortFlags;
+  // A task that asked for an abort signal reads its call's cancel word
+  // (aux is the call's token, knit_lane_cancel); the others get a constant.
+  const abortable = tasks.map((t) => !!definitionOf(t)?.abortSignal);
   const notAborted = { hasAborted: () => false, now: () => knit.now() };
-  const signalFor = (aux) => (aux === 0 ? notAborted : { hasAborted: () => Atomics.load(flags, aux - 1) !== 0, now: () => knit.now() });
+  const signalFor = (task, token) => (abortable[task] ? { hasAborted: () => knit.cancelled(lane, token), now: () => knit.now() } : notAborted);
+  const gaveUp = new Error("the call was cancelled before it ran"); // the host has settled it
   const backlog = new Deque(); // [call, status, value] of results waiting for a response slot
   let asyncInflight = 0;
   let dirty = false;
@@ -143,6 +147,10 @@ export async function serveWorker(tasks, config = workerConfig) {
         reply(call, THROWN, arg);
         continue;
       }
+      if (status === CANCELLED) {
+        reply(call, THROWN, gaveUp);
+        continue;
+      }
       const f = fns[task];
       if (!f) {
         reply(call, THROWN, new Error(`knitting worker: no task #${task}`));
@@ -150,7 +158,7 @@ export async function serveWorker(tasks, config = workerConfig) {
       }
       let result;
       try {
-        result = f(arg, signalFor(aux));
+        result = f(arg, signalFor(task, aux));
       } catch (err) {
         reply(call, THROWN, err);
         continue;

@@ -449,6 +449,18 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* cancelled(lane, token) -> whether the host gave up on the lane's call with
+ * @token (a worker task's hasAborted()), or the lane is closing. */
+static napi_value cancelled(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  lane_ref *lr = get_ptr(env, argv[0]);
+  if (!lr) return NULL;
+  napi_value v;
+  bool yes = knit_load_seq(&lr->closing) || knit_lane_cancelled(lr->lane, (uint32_t)get_i32(env, argv[1]));
+  NAPI_CALL(env, napi_get_boolean(env, yes, &v));
+  return v;
+}
+
 /* An Int32Array the caller passes for message metadata: the integers of a
  * batch are written straight into it, so only values go through V8's
  * (slow) element stores. */
@@ -473,15 +485,19 @@ static int get_meta(napi_env env, napi_value v, meta_buf *m) {
 
 /* Decodes a taken batch: value i goes to values[*n + i], its metadata to
  * meta as @width ints from (*n + i) * width: [call, status] (+ [task, aux]
- * for requests, as [task, call, status, aux]). Acks the batch. */
-static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_msg *msgs,
+ * for requests, as [task, call, status, aux]). Acks the batch. Requests
+ * (@lane given) the host gave up on are not decoded: KNIT_CANCELLED. */
+static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_lane *lane, knit_msg *msgs,
                  napi_value *values, meta_buf *meta, unsigned width, uint32_t *n) {
   unsigned taken = knit_mailbox_take(mb, msgs);
   for (unsigned i = 0; i < taken; i++) {
     knit_msg *m = &msgs[i];
     napi_value value = NULL;
     uint32_t status = m->status;
-    if (status != KNIT_CORRUPT) {
+    if (status != KNIT_CORRUPT && lane && knit_lane_begin_call(lane, m->aux)) {
+      status = KNIT_CANCELLED;
+      NAPI_CALL_INT(env, napi_get_undefined(env, &value));
+    } else if (status != KNIT_CORRUPT) {
       value = knit__decode(env, ke, m->data, m->len);
       if (!value) {
         /* Malformed bytes: hand the caller the error instead of a value. */
@@ -551,7 +567,7 @@ static napi_value poll_pool(napi_env env, napi_callback_info info) {
     }
     knit_mailbox *mb = p->lanes[(start + k) % count]->lane->responses;
     if (!knit_mailbox_pending(mb)) continue;
-    if (drain(env, ke, mb, p->msgs, values, &meta, 2, &n) < 0) return NULL;
+    if (drain(env, ke, mb, NULL, p->msgs, values, &meta, 2, &n) < 0) return NULL;
   }
   return hand_over(env, ke, argv[1], values, n);
 }
@@ -646,7 +662,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
   uint32_t n = 0;
   napi_value values[KNIT_SLOTS];
   knit_env *ke = knit__env(env);
-  if (drain(env, ke, lr->lane->requests, lr->msgs, values, &meta, 4, &n) < 0) return NULL;
+  if (drain(env, ke, lr->lane->requests, lr->lane, lr->msgs, values, &meta, 4, &n) < 0) return NULL;
   return hand_over(env, ke, argv[1], values, n);
 }
 
@@ -809,6 +825,7 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
       FN("now", now_ms),
       FN("crowded", crowded),
       FN("cancel", cancel),
+      FN("cancelled", cancelled),
       FN("poolCreate", pool_create),
       FN("poolClose", pool_close_js),
       FN("laneOpen", lane_open),

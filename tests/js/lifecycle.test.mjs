@@ -39,6 +39,9 @@ export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error(
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
+const ran = [];
+export const record = task({ f: (x) => { ran.push(x); return x; } });
+export const recorded = task({ f: () => ran.slice() });
 
 if (isMain) {
   test("a number timeout rejects on time while the task keeps running", async () => {
@@ -81,15 +84,29 @@ if (isMain) {
     await pool.shutdown();
   });
 
-  test("abortSignalCapacity: running out rejects with an Error, and nothing leaks", async () => {
+  test("abort signals have no capacity: abortSignalCapacity is accepted and limits nothing", async () => {
     const pool = createPool({ threads: 1, abortSignalCapacity: 2 })({ cooperative });
-    const a = pool.call.cooperative(100);
-    const b = pool.call.cooperative(100);
-    await rejectsWith(pool.call.cooperative(100), Error, /abortSignalCapacity/);
-    assert.deepEqual(await Promise.all([a, b]), ["done", "done"]);
-    for (let round = 0; round < 5; round++) {
-      assert.deepEqual(await Promise.all([pool.call.cooperative(1), pool.call.cooperative(1)]), ["done", "done"]);
-    }
+    const calls = Array.from({ length: 50 }, () => pool.call.cooperative(20));
+    assert.deepEqual(new Set(await Promise.all(calls)), new Set(["done"]));
+    const ac = new AbortController();
+    const p = pool.call.cooperative(5000, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error("enough")), 30);
+    await rejectsWith(p, Error, /enough/);
+    await pool.shutdown();
+  });
+
+  test("a call given up on while it waits in its worker's mailbox never runs", async () => {
+    const pool = createPool({ threads: 1 })({ spin, record, recorded });
+    const busy = pool.call.spin(150); // the worker is in this one
+    await sleep(30);
+    const ac = new AbortController();
+    const given = settle(pool.call.record("given up", { signal: ac.signal })); // sent, waiting behind it
+    const kept = settle(pool.call.record("kept"));
+    ac.abort(new Error("not needed"));
+    assert.match((await given).value.message, /not needed/);
+    await busy;
+    assert.equal((await kept).value, "kept");
+    assert.deepEqual(await pool.call.recorded(), ["kept"]);
     await pool.shutdown();
   });
 

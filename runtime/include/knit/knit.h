@@ -120,6 +120,7 @@ enum knit_status {
   KNIT_OK = 0,      /* payload is the value */
   KNIT_THROWN = 1,  /* payload is the thrown value */
   KNIT_CORRUPT = 2, /* set by the reader: the header failed its bounds check */
+  KNIT_CANCELLED = 3, /* set by the reader: the host gave the call up (knit_lane_cancel) */
 };
 
 /* One message as the consumer sees it. @data stays valid until the slot is
@@ -129,7 +130,7 @@ typedef struct knit_msg {
   uint32_t task;
   uint32_t call;
   uint32_t status;
-  uint32_t aux; /* a word for the application: knitting's abort-flag index */
+  uint32_t aux; /* a word for the application: knitting's call token (knit_lane_cancel) */
   uint64_t enqueued_ns;
   const uint8_t *data;
   size_t len;
