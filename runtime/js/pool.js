@@ -120,7 +120,7 @@ class Lane {
     this.inflight = 0;
     this.dirty = false;
     this.staged = 0;
-    this.token = 0; // a native lane's last call token (knit.cancel)
+    this.token = 0; // the token of the lane's last call (knit.cancel)
     this.ready = false;
     this.crash = null;
     this.closed = false;
@@ -205,8 +205,8 @@ class Pool {
   }
 
   // A knitgen table's host has not seen the task definitions: the first
-  // worker reports their timeouts. Calls made before that
-  // get their timers now, measured from when they were made.
+  // worker reports their timeouts. Calls made before that get their timers
+  // now, measured from when they were made.
   learnOptions(reported) {
     this.optionsKnown = true;
     reported.forEach((o, i) => {
@@ -295,9 +295,9 @@ class Pool {
     // lane.staged counts the lane's calls not yet published.
     const publish = !this.crowded && (!lane.dirty || lane.staged + 1 >= EARLY_PUBLISH);
     // Every call carries a token its lane can cancel (knit_lane_cancel).
-    // Tokens count up per lane; the wrap keeps them positive int32s and
-    // their order modulo the lane's 32 slots.
-    const token = (lane.token + 1) & 0x7fffffff || 32;
+    // Tokens count up per lane; the wrap keeps them positive int32s and in
+    // order modulo the lane's 4096 cancel words (KNIT_CANCEL_WORDS).
+    const token = (lane.token + 1) & 0x7fffffff || 4096;
     let rc;
     try {
       rc = rec.stashed >= 0

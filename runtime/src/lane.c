@@ -42,16 +42,16 @@ void knit_lane_destroy(knit_lane *lane) {
 }
 
 void knit_lane_cancel(knit_lane *lane, uint32_t token) {
-  if (token) knit_store_seq(&lane->cancelled[token % KNIT_SLOTS], token);
+  if (token) knit_store_seq(&lane->cancelled[token % KNIT_CANCEL_WORDS], token);
 }
 
 bool knit_lane_cancelled(const knit_lane *lane, uint32_t token) {
-  return token && knit_load_acquire(&lane->cancelled[token % KNIT_SLOTS]) == token;
+  return token && knit_load_acquire(&lane->cancelled[token % KNIT_CANCEL_WORDS]) == token;
 }
 
 bool knit_lane_begin_call(knit_lane *lane, uint32_t token) {
   if (!token) return false;
-  uint32_t *word = &lane->cancelled[token % KNIT_SLOTS];
+  uint32_t *word = &lane->cancelled[token % KNIT_CANCEL_WORDS];
   uint32_t seen = knit_load_acquire(word);
   /* A failed exchange reloads @seen: the host may just have cancelled us. */
   while (seen != token && seen != 0 &&

@@ -246,9 +246,10 @@ static void test_cancel_words(void **state) {
   assert_false(knit_lane_begin_call(f->lane, 0));
   knit_lane_cancel(f->lane, 5);
   assert_true(knit_lane_cancelled(f->lane, 5));
-  assert_false(knit_lane_cancelled(f->lane, 5 + KNIT_SLOTS)); /* same word, another call */
+  assert_false(knit_lane_cancelled(f->lane, 5 + KNIT_CANCEL_WORDS)); /* same word, another call */
+  assert_false(knit_lane_cancelled(f->lane, 5 + KNIT_SLOTS));        /* another word */
   /* A later call on that word clears what the earlier one left. */
-  assert_false(knit_lane_begin_call(f->lane, 5 + KNIT_SLOTS));
+  assert_false(knit_lane_begin_call(f->lane, 5 + KNIT_CANCEL_WORDS));
   assert_false(knit_lane_cancelled(f->lane, 5));
   knit_lane_cancel(f->lane, 6);
   assert_true(knit_lane_begin_call(f->lane, 6));
@@ -284,9 +285,9 @@ static void test_cancel_running_and_waiting_calls(void **state) {
     knit_mailbox_ack(f->lane->responses);
     got += n;
   }
-  /* Token 33 shares token 1's word and is not cancelled: it runs until the
+  /* A later token on token 1's word is not cancelled: it runs until the
    * worker stops, which aborts it too. */
-  send_with_token(f, T_ABORTABLE, 3, 1 + KNIT_SLOTS);
+  send_with_token(f, T_ABORTABLE, 3, 1 + KNIT_CANCEL_WORDS);
   knit_mailbox_publish(f->lane->requests);
   kt_sleep_ms(20);
   assert_int_equal(knit_mailbox_pending(f->lane->responses), 0);

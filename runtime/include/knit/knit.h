@@ -37,6 +37,7 @@ KNIT_EXPORT uint64_t knit_now_ns(void);
 /* ---- limits ------------------------------------------------------------ */
 
 #define KNIT_SLOTS 32u
+#define KNIT_CANCEL_WORDS 4096u /* per lane: see knit_lane_cancel */
 #define KNIT_INLINE_BYTES 448u /* payload bytes stored in the slot itself */
 #define KNIT_CACHELINE 64u     /* structs two threads touch are aligned to it */
 
@@ -215,9 +216,9 @@ typedef struct __attribute__((aligned(KNIT_CACHELINE))) knit_lane {
   knit_signal *worker_signal; /* owned by the lane */
   knit_signal *host_signal;   /* not owned */
   knit_awake consumer;        /* of the thread serving the requests */
-  /* Calls the host gave up on, by call token (see knit_lane_cancel): a line
+  /* Calls the host gave up on, by call token (see knit_lane_cancel): lines
    * of their own, written only when a call is cancelled. */
-  uint32_t cancelled[KNIT_SLOTS] __attribute__((aligned(KNIT_CACHELINE)));
+  uint32_t cancelled[KNIT_CANCEL_WORDS] __attribute__((aligned(KNIT_CACHELINE)));
 } knit_lane;
 
 /* Creates a lane. Returns 0, -EINVAL or -ENOMEM; the caller owns *@out. */
@@ -228,9 +229,11 @@ KNIT_EXPORT void knit_lane_destroy(knit_lane *lane);
 /* Cooperative cancellation. A host that numbers a lane's calls with tokens
  * (a request's aux word: 1, 2, 3, ..., wrapping past 0, one per call
  * staged) can tell the consumer it gave up on one: a timeout, an abort, a
- * shutdown. Nothing is interrupted; the consumer asks. Tokens of the calls
- * one lane holds at once are distinct modulo KNIT_SLOTS (at most KNIT_SLOTS
- * are live, and they are consecutive), so one word per slot suffices. */
+ * shutdown. Nothing is interrupted; the consumer asks. A token's word is
+ * token % KNIT_CANCEL_WORDS: while fewer calls than that are live on the
+ * lane (a C thread holds at most KNIT_SLOTS; a JS worker more, with async
+ * tasks) no two share a word. Past that a cancellation may be missed (the
+ * call runs to its end), never reported for another call. */
 KNIT_EXPORT void knit_lane_cancel(knit_lane *lane, uint32_t token);
 /* Whether the host cancelled the call with @token (0: never). */
 KNIT_EXPORT bool knit_lane_cancelled(const knit_lane *lane, uint32_t token);
