@@ -145,6 +145,7 @@ class Pool {
     this.syncSince = 0;
     this.polling = false;
     this.armed = false;
+    this.wantsRoom = false; // asked the workers to ring for room (knit.wantRoom)
     this.lastProgress = 0;
     this.drainWaiters = [];
     this.values = []; // response values of a small poll (knit.poll)
@@ -428,6 +429,21 @@ class Pool {
   }
 
   armWatcher(keepAlive) {
+    // Calls still queued: a worker that takes the calls ahead of them (and
+    // runs them for long, async) must wake us to send them, as answers may
+    // be far off. Ask, then try once more: that try sees every slot freed
+    // before a worker could see the request.
+    if (this.queue.length || this.wantsRoom) {
+      this.wantsRoom = this.queue.length > 0;
+      knit.wantRoom(this.handle, this.wantsRoom);
+      const queued = this.queue.length;
+      if (queued) this.drainQueue();
+      if (this.queue.length < queued) {
+        this.polling = true;
+        setImmediate(this.pollTick);
+        return;
+      }
+    }
     this.armed = true;
     knit.arm(this.handle, keepAlive);
   }
@@ -457,7 +473,7 @@ class Pool {
       else if (status === THROWN) this.settle(rec, false, value);
       else this.settle(rec, false, knitError(`task "${this.specs[rec.task].name}" failed: ${value?.message ?? value}`, { cause: value }));
     }
-    if (n > 0 && this.queue.length) this.drainQueue();
+    if (this.queue.length) this.drainQueue(); // answers, or a worker rang for room
     return n;
   }
 

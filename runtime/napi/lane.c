@@ -145,11 +145,18 @@ static bool any_response(host_pool *p) {
   return false;
 }
 
+/* A worker freed request slots the host asked for (wantRoom). */
+static bool any_room_rung(host_pool *p) {
+  for (unsigned i = 0; i < p->nlanes; i++)
+    if (knit_mailbox_rung(p->lanes[i]->lane->requests)) return true;
+  return false;
+}
+
 /* For the watcher thread: the host may be adding or removing lanes. */
 static bool pool_ready(void *arg) {
   host_pool *p = arg;
   pthread_mutex_lock(&p->mu);
-  bool any = any_response(p);
+  bool any = any_response(p) || any_room_rung(p);
   pthread_mutex_unlock(&p->mu);
   return any;
 }
@@ -588,6 +595,20 @@ static napi_value arm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* wantRoom(pool, yes): the host has calls waiting for request slots and is
+ * about to sleep: a worker that frees some as it goes idle wakes the
+ * watcher (knit_mailbox_want_room). After yes, try to send once more. */
+static napi_value want_room(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  host_pool *p = get_ptr(env, argv[0]);
+  if (!p) return NULL;
+  bool yes = false;
+  napi_get_value_bool(env, argv[1], &yes);
+  for (unsigned i = 0; i < p->nlanes; i++)
+    knit_mailbox_want_room(p->lanes[i]->lane->requests, yes ? p->doorbell : NULL);
+  return NULL;
+}
+
 static napi_value disarm(napi_env env, napi_callback_info info) {
   ARGS(1);
   host_pool *p = get_ptr(env, argv[0]);
@@ -722,6 +743,7 @@ static napi_value wait_work(napi_env env, napi_callback_info info) {
   ARGS(4);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
+  knit_mailbox_ring_room(lr->lane->requests);
   napi_valuetype t;
   NAPI_CALL(env, napi_typeof(env, argv[3], &t));
   idle_ctx ctx = {env, argv[3]};
@@ -766,6 +788,7 @@ static napi_value watch_arm(napi_env env, napi_callback_info info) {
   /* Idle, its thread sleeps in the event loop; with async tasks in flight
    * that loop may be running them. */
   if (idle) knit_awake_set(&lr->lane->consumer, false);
+  knit_mailbox_ring_room(lr->lane->requests);
   knit_watcher_arm(lr->watcher);
   return NULL;
 }
@@ -826,6 +849,7 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
       FN("crowded", crowded),
       FN("cancel", cancel),
       FN("cancelled", cancelled),
+      FN("wantRoom", want_room),
       FN("poolCreate", pool_create),
       FN("poolClose", pool_close_js),
       FN("laneOpen", lane_open),

@@ -36,6 +36,9 @@ _Static_assert(sizeof(knit_slot) % KNIT_CACHELINE == 0, "slots stay line-aligned
 struct knit_mailbox {
   _Alignas(KNIT_CACHELINE) uint32_t producer_bits; /* written by the producer only */
   _Alignas(KNIT_CACHELINE) uint32_t consumer_bits; /* written by the consumer only */
+  /* knit_mailbox_want_room: set by the producer, rung by the consumer */
+  _Alignas(KNIT_CACHELINE) knit_signal *room_wanted;
+  uint32_t room_rung;
 
   /* producer-private */
   _Alignas(KNIT_CACHELINE) uint32_t prod_local;  /* last value stored to producer_bits */
@@ -236,6 +239,26 @@ void knit_mailbox_ack(knit_mailbox *mb) {
   mb->taken = 0;
   /* Pairs with the acquire in reclaim(): payload reads are done. */
   knit_store_release(&mb->consumer_bits, mb->cons_local);
+}
+
+void knit_mailbox_want_room(knit_mailbox *mb, knit_signal *ring) {
+  knit_store_relaxed(&mb->room_rung, 0);
+  knit_store_seq(&mb->room_wanted, ring); /* pairs with the fence in ring_room */
+}
+
+void knit_mailbox_ring_room(knit_mailbox *mb) {
+  /* Our acks, stored before this call in any order, are seen by the
+   * producer's try after its request, or this load sees the request. */
+  knit_fence_seq_on(&mb->room_wanted);
+  knit_signal *ring = knit_load_acquire(&mb->room_wanted);
+  if (!ring) return;
+  knit_store_release(&mb->room_rung, 1); /* pairs with knit_mailbox_rung */
+  knit_signal_wake(ring);
+}
+
+bool knit_mailbox_rung(void *arg) {
+  knit_mailbox *mb = arg;
+  return knit_load_acquire(&mb->room_rung) != 0;
 }
 
 void knit_mailbox_arena_stats(const knit_mailbox *mb, knit_arena_stats *out) {

@@ -22,6 +22,16 @@ function threadNice() {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 export const niceOf = task({ f: () => threadNice() });
+// How many of these are running at once in this worker, at most.
+let running = 0, mostRunning = 0;
+export const overlap = task({
+  f: async (ms) => {
+    mostRunning = Math.max(mostRunning, ++running);
+    await new Promise((r) => setTimeout(r, ms));
+    running--;
+    return mostRunning;
+  },
+});
 
 if (isMain) {
   test("task() with a tuple argument", async () => {
@@ -78,6 +88,15 @@ if (isMain) {
     const n = 300;
     const out = await Promise.all(Array.from({ length: n }, (_, i) => pool.call.slowEcho([i, i % 7])));
     assert.deepEqual(out, Array.from({ length: n }, (_, i) => i));
+    await pool.shutdown();
+  });
+
+  test("async calls past a lane's 32 slots all run at once, not 32 per round of answers", async () => {
+    // The worker takes calls as they come and runs them concurrently; the
+    // host must refill the lane as it empties, not only when answers return.
+    const pool = createPool({ threads: 1 })({ overlap });
+    const most = Math.max(...(await Promise.all(Array.from({ length: 200 }, () => pool.call.overlap(300)))));
+    assert.equal(most, 200);
     await pool.shutdown();
   });
 

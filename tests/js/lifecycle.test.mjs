@@ -39,6 +39,21 @@ export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error(
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
+let sawAbort = 0;
+export const patient = task({
+  abortSignal: { hasAborted: true },
+  f: async (i, signal) => {
+    for (let k = 0; k < 8; k++) {
+      if (signal.hasAborted()) {
+        sawAbort++;
+        return `aborted ${i}`;
+      }
+      await sleep(5);
+    }
+    return i;
+  },
+});
+export const abortsSeen = task({ f: () => sawAbort });
 const ran = [];
 export const record = task({ f: (x) => { ran.push(x); return x; } });
 export const recorded = task({ f: () => ran.slice() });
@@ -68,9 +83,10 @@ if (isMain) {
     const before = new AbortController();
     before.abort(new Error("aborted before"));
     await rejectsWith(pool.call.cooperative(10, { signal: before.signal }), Error, /aborted before/);
+    assert.equal(await pool.call.howItEnded(), "not yet"); // the worker is up
     const ac = new AbortController();
     const p = pool.call.cooperative(5000, { signal: ac.signal });
-    await sleep(50);
+    await sleep(50); // running by now (had it still waited, it would never run)
     ac.abort(new Error("stop now"));
     await rejectsWith(p, Error, /stop now/);
     // The task polls hasAborted() every 2 ms; give a loaded machine time.
@@ -94,6 +110,35 @@ if (isMain) {
     await rejectsWith(p, Error, /enough/);
     await pool.shutdown();
   });
+
+  test("5,000 async calls on one worker, a quarter aborted at random: each gets its own outcome", async () => {
+    // More calls than a lane has cancel words (4,096): tokens share words,
+    // and a cancellation must never be reported for another call.
+    const pool = createPool({ threads: 1 })({ patient, abortsSeen });
+    await pool.call.abortsSeen(); // the worker is up: aborts land while tasks run
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const calls = [];
+    for (let i = 0; i < 5000; i++) {
+      const ac = random() < 0.25 ? new AbortController() : null;
+      calls.push({ i, ac, out: settle(pool.call.patient(i, ac ? { signal: ac.signal } : undefined)) });
+      if (ac) setTimeout(() => ac.abort(new Error(`stop ${i}`)), random() * 40);
+    }
+    let aborted = 0;
+    for (const { i, ac, out } of calls) {
+      const r = await out;
+      if (ac) {
+        aborted++;
+        assert.equal(r.ok, false, `call ${i} was aborted`);
+        assert.equal(r.value.message, `stop ${i}`);
+      } else {
+        assert.equal(r.value, i, `call ${i} was not aborted`);
+      }
+    }
+    const seen = await pool.call.abortsSeen();
+    assert.ok(seen > 0 && seen <= aborted, `${seen} of ${aborted} aborted tasks saw hasAborted()`);
+    await pool.shutdown();
+  }, { timeoutMs: 60000 });
 
   test("a call given up on while it waits in its worker's mailbox never runs", async () => {
     const pool = createPool({ threads: 1 })({ spin, record, recorded });

@@ -195,6 +195,18 @@ KNIT_EXPORT unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS
  * Their payload memory is then the producer's again. */
 KNIT_EXPORT void knit_mailbox_ack(knit_mailbox *mb);
 
+/* Room. An ack wakes nobody: a consumer that acks eagerly and then runs its
+ * calls for long (async tasks) would leave a producer with more to send
+ * asleep until answers come. Producer, before it sleeps:
+ * knit_mailbox_want_room(mb, its signal), then one more try to send (it
+ * sees every ack made before the consumer could see the request); NULL
+ * withdraws. Consumer, as it goes idle: knit_mailbox_ring_room(), which, if
+ * asked, marks the mailbox rung and wakes the signal. knit_mailbox_rung()
+ * (any thread) is the sleeper's ready test; a new request clears it. */
+KNIT_EXPORT void knit_mailbox_want_room(knit_mailbox *mb, knit_signal *ring);
+KNIT_EXPORT void knit_mailbox_ring_room(knit_mailbox *mb);
+KNIT_EXPORT bool knit_mailbox_rung(void *mb);
+
 /* Arena statistics, for tests and debugging. */
 typedef struct knit_arena_stats {
   size_t committed;  /* bytes usable now */
