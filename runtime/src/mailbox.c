@@ -36,9 +36,6 @@ _Static_assert(sizeof(knit_slot) % KNIT_CACHELINE == 0, "slots stay line-aligned
 struct knit_mailbox {
   _Alignas(KNIT_CACHELINE) uint32_t producer_bits; /* written by the producer only */
   _Alignas(KNIT_CACHELINE) uint32_t consumer_bits; /* written by the consumer only */
-  /* knit_mailbox_want_room: set by the producer, rung by the consumer */
-  _Alignas(KNIT_CACHELINE) knit_signal *room_wanted;
-  uint32_t room_rung;
 
   /* producer-private */
   _Alignas(KNIT_CACHELINE) uint32_t prod_local;  /* last value stored to producer_bits */
@@ -55,6 +52,10 @@ struct knit_mailbox {
   uint32_t taken;                               /* returned by take, not yet acked */
 
   knit_slot slots[KNIT_SLOTS];
+
+  /* knit_mailbox_want_room: set by the producer, rung by the consumer */
+  _Alignas(KNIT_CACHELINE) knit_signal *room_wanted;
+  uint32_t room_rung;
 };
 
 int knit_mailbox_create(const knit_limits *limits, knit_signal *peer, knit_mailbox **out) {

@@ -435,6 +435,50 @@ static void test_lane_echo_parked(void **state) {
   run_echo(0);
 }
 
+/* Room (protocol.md §5): a consumer going idle rings only a producer that
+ * asked, and the ring wakes it from a park on its signal. */
+typedef struct room_fx {
+  knit_mailbox *mb;
+} room_fx;
+
+static void *take_and_ring(void *arg) {
+  room_fx *f = arg;
+  kt_sleep_ms(20);
+  knit_msg msgs[KNIT_SLOTS];
+  assert_int_equal(knit_mailbox_take(f->mb, msgs), 1);
+  knit_mailbox_ack(f->mb);
+  knit_mailbox_ring_room(f->mb);
+  return NULL;
+}
+
+static void test_room_ring(void **state) {
+  (void)state;
+  knit_signal *sig;
+  assert_int_equal(knit_signal_create(&sig), 0);
+  knit_mailbox *mb = mk(NULL, NULL);
+  knit_mailbox_ring_room(mb); /* nobody asked */
+  assert_false(knit_mailbox_rung(mb));
+  knit_mailbox_want_room(mb, sig);
+  knit_mailbox_ring_room(mb);
+  assert_true(knit_mailbox_rung(mb));
+  knit_mailbox_want_room(mb, sig); /* a new request starts unrung */
+  assert_false(knit_mailbox_rung(mb));
+  /* across threads: the producer parks until the consumer frees a slot */
+  assert_true(knit_mailbox_put(mb, 1, 1, KNIT_OK, "x", 1, 0) >= 0);
+  knit_mailbox_publish(mb);
+  room_fx f = {mb};
+  kt_thread t;
+  kt_spawn(&t, take_and_ring, &f);
+  assert_int_equal(knit_signal_park(sig, knit_mailbox_rung, mb, 5000 * MS), 1);
+  kt_join(&t);
+  assert_int_equal(knit_mailbox_in_use(mb), 0);
+  knit_mailbox_want_room(mb, NULL); /* withdrawn: no ring */
+  knit_mailbox_ring_room(mb);
+  assert_false(knit_mailbox_rung(mb));
+  knit_mailbox_destroy(mb);
+  knit_signal_destroy(sig);
+}
+
 static void test_lane_create_destroy(void **state) {
   (void)state;
   knit_lane *lane = NULL;
@@ -464,6 +508,7 @@ int main(void) {
       cmocka_unit_test(test_toggle_cycles),
       cmocka_unit_test(test_inline_edge),
       cmocka_unit_test(test_emsgsize),
+      cmocka_unit_test(test_room_ring),
       cmocka_unit_test(test_lane_create_destroy),
       cmocka_unit_test(test_lane_echo_spinning),
       cmocka_unit_test(test_lane_echo_parked),
