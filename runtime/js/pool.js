@@ -5,8 +5,8 @@
 // calls are hot (setImmediate, never a millisecond timer) and, once a burst
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { knit, runtime } from "./addon.js";
 import { Deque } from "./deque.js";
@@ -717,7 +717,9 @@ let gcExposed = false;
 function exposeGc() {
   if (gcExposed) return;
   gcExposed = true;
-  v8.setFlagsFromString("--expose-gc");
+  // Loaded here, not at the top: every worker imports this module, and
+  // node:v8 costs each of them half a millisecond of its start.
+  createRequire(import.meta.url)("node:v8").setFlagsFromString("--expose-gc");
 }
 
 function installExitHook() {
