@@ -15,6 +15,11 @@ const CORRUPT = 2;
 const CANCELLED = 3; // set by take: the host gave the call up before it ran
 const FULL = -1;
 const CLOSING = -1;
+// A batch's answers go out together when it ends, unless it has run this
+// long: then what is done goes out before the next task (CPU-bound calls
+// would otherwise all wait for the whole batch). Native threads do the same
+// (runtime/src/native.c LONG_BATCH_NS).
+const LONG_BATCH_MS = 0.2;
 
 function callable(entry, index) {
   if (typeof entry === "function") return entry;
@@ -136,7 +141,19 @@ export async function serveWorker(tasks, config = workerConfig) {
     let n = inbox;
     if (typeof n === "number") inbox = small;
     else n = inbox.length;
+    // The clock is read after the first task and every 8th, then after
+    // every task once the batch is known to be slow.
+    let since = n > 1 ? performance.now() : 0;
+    let slow = false;
     for (let i = 0; i < n; i++) {
+      if (i > 0 && (slow || (i & 7) === 1)) {
+        const now = performance.now();
+        if (now - since > LONG_BATCH_MS) {
+          flush();
+          since = now;
+          slow = true;
+        }
+      }
       const task = meta[4 * i];
       const call = meta[4 * i + 1];
       const status = meta[4 * i + 2];

@@ -209,8 +209,10 @@ unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
   unsigned n = 0;
   mb->taken |= ready;
   while (ready) {
-    unsigned i = (unsigned)__builtin_ctz(ready);
-    ready &= ready - 1;
+    /* Highest first: reserve hands out the highest free slot first, so a
+     * burst comes out in the order it was sent. */
+    unsigned i = 31u - (unsigned)__builtin_clz(ready);
+    ready &= ~(1u << i);
     /* Copy the header once: the producer must not change it, but a corrupt
      * peer might, and checks must hold for the values we use. */
     knit_slot_header h;

@@ -892,10 +892,27 @@ static bool respond(knit_native_worker *w, const knit_msg *m, int status, knit_w
   }
 }
 
+/* A batch's answers go out together when it ends, unless it has run this
+ * long: then what is done goes out before the next call (the JS worker does
+ * the same, runtime/js/serve.js LONG_BATCH_MS). */
+#define LONG_BATCH_NS 200000u
+
 static void serve_batch(knit_native_worker *w, knit_writer *wr) {
   knit_lane *lane = w->lane;
   unsigned n = knit_mailbox_take(lane->requests, w->msgs);
+  /* The clock is read after the first call and every 8th, then after every
+   * call once the batch is known to be slow. */
+  uint64_t since = n > 1 ? knit_now_ns() : 0;
+  bool slow = false;
   for (unsigned i = 0; i < n; i++) {
+    if (i > 0 && (slow || (i & 7) == 1)) {
+      uint64_t now = knit_now_ns();
+      if (now - since > LONG_BATCH_NS) {
+        knit_mailbox_publish(lane->responses);
+        since = now;
+        slow = true;
+      }
+    }
     const knit_msg *m = &w->msgs[i];
     int status;
     knit_writer_reset(wr);

@@ -22,6 +22,7 @@ function threadNice() {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 export const niceOf = task({ f: () => threadNice() });
+export const busy = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; } });
 // How many of these are running at once in this worker, at most.
 let running = 0, mostRunning = 0;
 export const overlap = task({
@@ -97,6 +98,16 @@ if (isMain) {
     const pool = createPool({ threads: 1 })({ overlap });
     const most = Math.max(...(await Promise.all(Array.from({ length: 200 }, () => pool.call.overlap(300)))));
     assert.equal(most, 200);
+    await pool.shutdown();
+  });
+
+  test("CPU-bound calls come back one by one, first come first served, not with their whole batch", async () => {
+    const pool = createPool({ threads: 1 })({ busy });
+    await pool.call.busy(1);
+    const t0 = Date.now();
+    const done = await Promise.all(Array.from({ length: 6 }, () => pool.call.busy(60).then(() => Date.now() - t0)));
+    for (let i = 1; i < done.length; i++) assert.ok(done[i] >= done[i - 1], `finished in call order: ${done.join(" ")}`);
+    assert.ok(done[1] + 150 < done[5], `the early answers did not wait for the batch: ${done.join(" ")}`);
     await pool.shutdown();
   });
 

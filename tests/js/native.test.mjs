@@ -225,6 +225,19 @@ if (isMain) {
     assert.equal(r.ok, false);
   });
 
+  test("long native calls come back one by one, first come first served, not with their whole batch", async () => {
+    const pool = createPool({ native: 1 })({ sleep: ffi("sleep_ms", "number", "number") });
+    try {
+      await pool.call.sleep(1);
+      const t0 = Date.now();
+      const done = await Promise.all(Array.from({ length: 6 }, () => pool.call.sleep(60).then(() => Date.now() - t0)));
+      for (let i = 1; i < done.length; i++) assert.ok(done[i] >= done[i - 1], `finished in call order: ${done.join(" ")}`);
+      assert.ok(done[1] + 150 < done[5], `the early answers did not wait for the batch: ${done.join(" ")}`);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   test("knit_native_aborted(): a timeout, an AbortSignal or shutdown stops a C task that asks", async () => {
     const timed = nativeTask({ symbol: "work_ms_logged", library: FFI, arg: "number", result: "number", timeout: 50 });
     const pool = createPool({ native: 1 })({
