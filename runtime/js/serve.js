@@ -164,7 +164,9 @@ export async function serveWorker(tasks, config = workerConfig) {
         reply(call, THROWN, arg);
         continue;
       }
-      if (status === CANCELLED) {
+      // Given up on before it was taken, or (in a slow batch, where it may
+      // have waited long behind others) since.
+      if (status === CANCELLED || (slow && knit.cancelled(lane, aux))) {
         reply(call, THROWN, gaveUp);
         continue;
       }

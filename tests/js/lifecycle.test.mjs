@@ -140,6 +140,21 @@ if (isMain) {
     await pool.shutdown();
   }, { timeoutMs: 60000 });
 
+  test("a call given up on while it waits behind a slow task of its batch never runs", async () => {
+    const pool = createPool({ threads: 1 })({ spin, record, recorded });
+    await pool.call.recorded();
+    const first = pool.call.spin(50); // the next two queue up behind it and are taken together
+    const slowOne = pool.call.spin(300);
+    const ac = new AbortController();
+    const given = settle(pool.call.record("behind", { signal: ac.signal }));
+    setTimeout(() => ac.abort(new Error("not needed")), 150); // taken by then, still waiting
+    await first;
+    assert.match((await given).value.message, /not needed/);
+    await slowOne;
+    assert.deepEqual(await pool.call.recorded(), []);
+    await pool.shutdown();
+  });
+
   test("a call given up on while it waits in its worker's mailbox never runs", async () => {
     const pool = createPool({ threads: 1 })({ spin, record, recorded });
     const busy = pool.call.spin(150); // the worker is in this one
