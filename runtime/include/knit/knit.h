@@ -186,8 +186,9 @@ KNIT_EXPORT bool knit_mailbox_pending(void *mb);
  * a watcher thread may poll it while the consumer works. */
 KNIT_EXPORT bool knit_mailbox_unacked(void *mb);
 
-/* Consumer: takes every pending slot, up to 32, in one pass. Fills @out and
- * returns how many. Each header is bounds-checked: a corrupt one is returned
+/* Consumer: takes every pending slot, up to 32, in one pass, highest index
+ * first (reserve hands out the highest free slot first, so a burst comes out
+ * in send order). Fills @out and returns how many. Each header is bounds-checked: a corrupt one is returned
  * with status KNIT_CORRUPT and no data, so its call can be failed. */
 KNIT_EXPORT unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]);
 
