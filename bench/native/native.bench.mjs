@@ -18,27 +18,25 @@ async function crc(call, buffers) {
 if (isMain) {
   const quick = (globalThis.process?.argv ?? []).includes("--quick");
   const rows = [];
-  {
-    const count = quick ? 32 : 64;
-    const buffers = Array.from({ length: count }, (_, i) => {
-      const b = new Uint8Array(1 << 20);
-      let x = 0x9e3779b9 ^ i;
-      for (let k = 0; k < b.length; k++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[k] = x & 0xff; }
-      return b;
-    });
-    const jsPool = createPool({ threads: 2 })({ crcJs });
-    const cPool = createPool({ native: 2 })({ crcC });
-    let js = Infinity, c = Infinity;
-    for (let r = 0; r < 3; r++) {
-      js = Math.min(js, await crc(jsPool.call.crcJs, buffers));
-      c = Math.min(c, await crc(cPool.call.crcC, buffers));
-    }
-    await jsPool.shutdown();
-    await cPool.shutdown();
-    rows.push([`CRC-32 ${count} x 1 MiB, 2 JS workers`, `${js.toFixed(0)} ms (${(count / js * 1000).toFixed(0)} MiB/s)`]);
-    rows.push([`CRC-32 ${count} x 1 MiB, 2 C threads`, `${c.toFixed(0)} ms (${(count / c * 1000).toFixed(0)} MiB/s)`]);
-    rows.push(["CPU-bound speed-up of C over JS", `${(js / c).toFixed(2)}x`]);
+  const count = quick ? 32 : 64;
+  const buffers = Array.from({ length: count }, (_, i) => {
+    const b = new Uint8Array(1 << 20);
+    let x = 0x9e3779b9 ^ i;
+    for (let k = 0; k < b.length; k++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[k] = x & 0xff; }
+    return b;
+  });
+  const jsPool = createPool({ threads: 2 })({ crcJs });
+  const cPool = createPool({ native: 2 })({ crcC });
+  let js = Infinity, c = Infinity;
+  for (let r = 0; r < 3; r++) {
+    js = Math.min(js, await crc(jsPool.call.crcJs, buffers));
+    c = Math.min(c, await crc(cPool.call.crcC, buffers));
   }
+  await jsPool.shutdown();
+  await cPool.shutdown();
+  rows.push([`CRC-32 ${count} x 1 MiB, 2 JS workers`, `${js.toFixed(0)} ms (${(count / js * 1000).toFixed(0)} MiB/s)`]);
+  rows.push([`CRC-32 ${count} x 1 MiB, 2 C threads`, `${c.toFixed(0)} ms (${(count / c * 1000).toFixed(0)} MiB/s)`]);
+  rows.push(["CPU-bound speed-up of C over JS", `${(js / c).toFixed(2)}x`]);
   console.log(`\n### CPU-bound: C against JS — ${runtime}\n`);
   console.log("| case | result |\n|---|---|");
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
