@@ -295,10 +295,10 @@ class Pool {
     const id = this.calls.add(rec);
     // lane.staged counts the lane's calls not yet published.
     const publish = !this.crowded && (!lane.dirty || lane.staged + 1 >= EARLY_PUBLISH);
-    // Every call carries a token its lane can cancel (knit_lane_cancel).
-    // Tokens count up per lane; the wrap keeps them positive int32s and in
-    // order modulo the lane's 4096 cancel words (KNIT_CANCEL_WORDS).
-    const token = (lane.token + 1) & 0x7fffffff || 4096;
+    // Every call carries a token its lane can cancel (knit_lane_cancel) and
+    // order by (knit_lane_take). Tokens count up per lane as int32s, which C
+    // reads as uint32s, so they wrap as C expects; 0 means none.
+    const token = (lane.token + 1) | 0 || 1;
     let rc;
     try {
       rc = rec.stashed >= 0

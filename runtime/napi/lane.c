@@ -493,10 +493,11 @@ static int get_meta(napi_env env, napi_value v, meta_buf *m) {
 /* Decodes a taken batch: value i goes to values[*n + i], its metadata to
  * meta as @width ints from (*n + i) * width: [call, status] (+ [task, aux]
  * for requests, as [task, call, status, aux]). Acks the batch. Requests
- * (@lane given) the host gave up on are not decoded: KNIT_CANCELLED. */
+ * (@lane given) come in call order, and those the host gave up on are not
+ * decoded: KNIT_CANCELLED. */
 static int drain(napi_env env, knit_env *ke, knit_mailbox *mb, knit_lane *lane, knit_msg *msgs,
                  napi_value *values, meta_buf *meta, unsigned width, uint32_t *n) {
-  unsigned taken = knit_mailbox_take(mb, msgs);
+  unsigned taken = lane ? knit_lane_take(lane, msgs) : knit_mailbox_take(mb, msgs);
   for (unsigned i = 0; i < taken; i++) {
     knit_msg *m = &msgs[i];
     napi_value value = NULL;

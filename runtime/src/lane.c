@@ -59,3 +59,15 @@ bool knit_lane_begin_call(knit_lane *lane, uint32_t token) {
   }
   return seen == token;
 }
+
+unsigned knit_lane_take(knit_lane *lane, knit_msg out[KNIT_SLOTS]) {
+  unsigned n = knit_mailbox_take(lane->requests, out);
+  /* Insertion sort: a batch is nearly always in order already. */
+  for (unsigned i = 1; i < n; i++) {
+    knit_msg m = out[i];
+    unsigned j = i;
+    for (; j > 0 && (int32_t)(m.aux - out[j - 1].aux) < 0; j--) out[j] = out[j - 1];
+    out[j] = m;
+  }
+  return n;
+}

@@ -210,7 +210,8 @@ unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
   mb->taken |= ready;
   while (ready) {
     /* Highest first: reserve hands out the highest free slot first, so a
-     * burst comes out in the order it was sent. */
+     * burst into free slots comes out in the order it was sent
+     * (knit_lane_take orders by token when slots were reused). */
     unsigned i = 31u - (unsigned)__builtin_clz(ready);
     ready &= ~(1u << i);
     /* Copy the header once: the producer must not change it, but a corrupt

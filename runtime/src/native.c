@@ -899,7 +899,7 @@ static bool respond(knit_native_worker *w, const knit_msg *m, int status, knit_w
 
 static void serve_batch(knit_native_worker *w, knit_writer *wr) {
   knit_lane *lane = w->lane;
-  unsigned n = knit_mailbox_take(lane->requests, w->msgs);
+  unsigned n = knit_lane_take(lane, w->msgs);
   /* The clock is read after the first call and every 8th, then after every
    * call once the batch is known to be slow. */
   uint64_t since = n > 1 ? knit_now_ns() : 0;

@@ -127,16 +127,17 @@ if (isMain) {
     let aborted = 0;
     for (const { i, ac, out } of calls) {
       const r = await out;
-      if (ac) {
+      if (ac && !r.ok) {
         aborted++;
-        assert.equal(r.ok, false, `call ${i} was aborted`);
         assert.equal(r.value.message, `stop ${i}`);
       } else {
-        assert.equal(r.value, i, `call ${i} was not aborted`);
+        // not aborted, or finished before its abort fired (a loaded machine
+        // runs timers late): either way its own result
+        assert.equal(r.value, i, `call ${i}`);
       }
     }
     const seen = await pool.call.abortsSeen();
-    assert.ok(seen > 0 && seen <= aborted, `${seen} of ${aborted} aborted tasks saw hasAborted()`);
+    assert.ok(aborted > 0 && seen > 0 && seen <= aborted, `${seen} of ${aborted} aborted tasks saw hasAborted()`);
     await pool.shutdown();
   }, { timeoutMs: 60000 });
 

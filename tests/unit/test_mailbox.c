@@ -479,6 +479,30 @@ static void test_room_ring(void **state) {
   knit_signal_destroy(sig);
 }
 
+/* knit_lane_take orders a batch by token, across the wrap, whatever slots
+ * the calls got. */
+static void test_lane_take_in_token_order(void **state) {
+  (void)state;
+  knit_signal *host;
+  knit_lane *lane;
+  assert_int_equal(knit_signal_create(&host), 0);
+  assert_int_equal(knit_lane_create(NULL, host, &lane), 0);
+  const uint32_t tokens[] = {0xffffffffu, 2, 0xfffffffeu, 1}; /* sent: fffffffe, ffffffff, 1, 2 */
+  for (unsigned i = 0; i < 4; i++) {
+    int slot = knit_mailbox_put(lane->requests, 0, tokens[i], KNIT_OK, "x", 1, 0);
+    assert_true(slot >= 0);
+    knit_mailbox_set_aux(lane->requests, (unsigned)slot, tokens[i]);
+  }
+  knit_mailbox_publish(lane->requests);
+  knit_msg out[KNIT_SLOTS];
+  assert_int_equal(knit_lane_take(lane, out), 4);
+  const uint32_t want[] = {0xfffffffeu, 0xffffffffu, 1, 2};
+  for (unsigned i = 0; i < 4; i++) assert_int_equal(out[i].aux, want[i]);
+  knit_mailbox_ack(lane->requests);
+  knit_lane_destroy(lane);
+  knit_signal_destroy(host);
+}
+
 static void test_lane_create_destroy(void **state) {
   (void)state;
   knit_lane *lane = NULL;
@@ -509,6 +533,7 @@ int main(void) {
       cmocka_unit_test(test_inline_edge),
       cmocka_unit_test(test_emsgsize),
       cmocka_unit_test(test_room_ring),
+      cmocka_unit_test(test_lane_take_in_token_order),
       cmocka_unit_test(test_lane_create_destroy),
       cmocka_unit_test(test_lane_echo_spinning),
       cmocka_unit_test(test_lane_echo_parked),

@@ -254,6 +254,12 @@ KNIT_EXPORT bool knit_lane_cancelled(const knit_lane *lane, uint32_t token);
  * call left in its word and says whether this one is already cancelled. */
 KNIT_EXPORT bool knit_lane_begin_call(knit_lane *lane, uint32_t token);
 
+/* Consumer: knit_mailbox_take of the lane's requests, in token order
+ * (wrapping; untokened calls keep the take's order). Slot order follows
+ * send order only while slots are not reused out of order: a slot acked
+ * mid-burst is handed out again before lower ones. */
+KNIT_EXPORT unsigned knit_lane_take(knit_lane *lane, knit_msg out[KNIT_SLOTS]);
+
 /* ---- watcher: a thread that turns a park into a callback -----------------
  * Lets an event loop learn of new messages without polling: the watcher
  * parks on @sig while armed and calls @notify (on its own thread) when
