@@ -100,7 +100,10 @@ export interface PoolOptions {
     resolveAfterFinishingAll?: boolean;
     bootstrap?: { href: string | URL; name?: string; data?: unknown };
     resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
-    /** Run a minor GC when a worker goes idle (default true). */
+    /** Run a minor GC when a worker goes idle. Default: where the runtime
+     * already exposes one (bun; node started with --expose-gc). true also
+     * sets node's --expose-gc, which slows every later worker start in the
+     * process; false never collects. */
     gc?: boolean;
     /** Lower each worker thread's priority by this nice increment, 0-19 (default 0). */
     niceIncrement?: number;

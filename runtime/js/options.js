@@ -85,7 +85,7 @@ export function checkPoolOptions(options) {
     resolveAfterFinishingAll: w.resolveAfterFinishingAll ?? false,
     bootstrap,
     resourceLimits: w.resourceLimits === undefined ? undefined : object(w.resourceLimits, "worker.resourceLimits"),
-    gc: w.gc ?? true,
+    gc: w.gc, // undefined: use a gc the runtime already exposes
     niceIncrement: int(w.niceIncrement, "worker.niceIncrement", 0, 19, 0),
   };
 

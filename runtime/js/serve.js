@@ -62,7 +62,7 @@ export async function serveWorker(tasks, config = workerConfig) {
   const lane = knit.attach(config.lane);
   const spinUs = config.spinMicroseconds;
   const parkMs = config.parkMs;
-  const collect = config.gc ? idleCollector() : undefined;
+  const collect = config.gc !== false ? idleCollector() : undefined;
   const small = []; // request values of a small batch (knit.take)
   const meta = new Int32Array(4 * 32); // [task, call, status, aux] per request
   // A task that asked for an abort signal reads its call's cancel word
