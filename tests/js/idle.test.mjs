@@ -14,6 +14,20 @@ export const busy = task({
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Idle GC, seen from inside a worker: this module runs there before the
+// worker loop looks for a collector, so it can count the loop's calls.
+let collections = 0;
+if (!isMain && typeof globalThis.gc === "function") {
+  const real = globalThis.gc;
+  globalThis.gc = (...args) => (collections++, real(...args));
+}
+if (!isMain && typeof globalThis.Bun?.gc === "function") {
+  const real = globalThis.Bun.gc;
+  globalThis.Bun.gc = (...args) => (collections++, real(...args));
+}
+export const collector = task({ f: () => typeof globalThis.gc === "function" || typeof globalThis.Bun?.gc === "function" });
+export const collected = task({ f: () => collections });
+
 if (isMain) {
   test("an idle pool uses under 1% of a core once the spin window has passed", async () => {
     const pool = createPool({ threads: 2 })({ quick });
@@ -45,6 +59,30 @@ if (isMain) {
     assert.equal(knit.crowded(), false, "every worker has parked");
     assert.equal(await pools[0].call.quick(2), 2);
     await Promise.all(pools.map((p) => p.shutdown()));
+  }, { timeoutMs: 60000 });
+
+  // Last: worker.gc true sets node's process-wide --expose-gc.
+  test("idle workers collect where the runtime exposes a collector, and on node when worker.gc is true", async () => {
+    const runtime = globalThis.Bun ? "bun" : globalThis.Deno ? "deno" : "node";
+    const plain = createPool({ threads: 1 })({ collector });
+    const exposed = await plain.call.collector();
+    await plain.shutdown();
+    // node runs this test without --expose-gc; deno has no collector to call.
+    assert.equal(exposed, runtime === "bun", `${runtime}: a collector by default`);
+    const pools = [];
+    if (runtime === "bun") pools.push(createPool({ threads: 1 })({ collector, collected }));
+    if (runtime === "node") {
+      const pool = createPool({ threads: 1, worker: { gc: true } })({ collector, collected });
+      assert.equal(await pool.call.collector(), true, "worker.gc: true exposes gc to node workers");
+      pools.push(pool);
+    }
+    for (const pool of pools) {
+      const before = await pool.call.collected();
+      await sleep(200); // idle past the spin window: one collection
+      const after = await pool.call.collected();
+      assert.equal(after - before, 1, "one collection per idle spell that followed work");
+      await pool.shutdown();
+    }
   }, { timeoutMs: 60000 });
 
   await run("idle");
