@@ -121,6 +121,7 @@ class Lane {
     this.dirty = false;
     this.staged = 0;
     this.token = 0; // the token of the lane's last call (knit.cancel)
+    this.fullIn = 0; // the pool's drain in which this lane was found full
     this.ready = false;
     this.crash = null;
     this.closed = false;
@@ -141,6 +142,7 @@ class Pool {
     this.closed = false;
     this.broken = null; // an Error once workers cannot start
     this.rr = 0;
+    this.drains = 0; // counts drainQueue passes (Lane.fullIn)
     this.flushScheduled = false;
     this.syncSince = 0;
     this.polling = false;
@@ -375,7 +377,17 @@ class Pool {
     this.queue.push(rec);
   }
 
+  // A lane found full stays full for the rest of the pass (only its worker
+  // frees slots), so it is not asked again: with the balancer spreading
+  // calls, every other queued call would cost a failed submit.
   drainQueue() {
+    const pass = ++this.drains;
+    const tryLane = (lane, rec) => {
+      if (lane.fullIn === pass) return false;
+      if (this.submit(lane, rec)) return true;
+      lane.fullIn = pass;
+      return false;
+    };
     while (this.queue.length) {
       const rec = this.queue.peek();
       if (rec.settled) {
@@ -389,9 +401,9 @@ class Pool {
         lane.run(rec);
         continue;
       }
-      if (!this.submit(lane, rec)) {
-        // That lane is full; try any lane with room before giving up.
-        const other = (this.specs[rec.task].native ? this.nativeLanes : this.lanes).find((l) => l !== lane && this.submit(l, rec));
+      if (!tryLane(lane, rec)) {
+        // Try any lane with room before giving up.
+        const other = (this.specs[rec.task].native ? this.nativeLanes : this.lanes).find((l) => l !== lane && tryLane(l, rec));
         if (!other) return;
       }
       this.queue.shift();
