@@ -188,8 +188,9 @@ KNIT_EXPORT bool knit_mailbox_unacked(void *mb);
 
 /* Consumer: takes every pending slot, up to 32, in one pass, highest index
  * first (reserve hands out the highest free slot first, so a burst comes out
- * in send order). Fills @out and returns how many. Each header is bounds-checked: a corrupt one is returned
- * with status KNIT_CORRUPT and no data, so its call can be failed. */
+ * in send order). Fills @out and returns how many. Each header is
+ * bounds-checked: a corrupt one is returned with status KNIT_CORRUPT and no
+ * data, so its call can be failed. */
 KNIT_EXPORT unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]);
 
 /* Consumer: acknowledges every slot returned by the last take with one store.
@@ -203,7 +204,7 @@ KNIT_EXPORT void knit_mailbox_ack(knit_mailbox *mb);
  * sees every ack made before the consumer could see the request); NULL
  * withdraws. Consumer, as it goes idle: knit_mailbox_ring_room(), which, if
  * asked, marks the mailbox rung and wakes the signal. knit_mailbox_rung()
- * (any thread) is the sleeper's ready test; a new request clears it. */
+ * (any thread) is the sleeper's ready test; the next want_room clears it. */
 KNIT_EXPORT void knit_mailbox_want_room(knit_mailbox *mb, knit_signal *ring);
 KNIT_EXPORT void knit_mailbox_ring_room(knit_mailbox *mb);
 KNIT_EXPORT bool knit_mailbox_rung(void *mb);
