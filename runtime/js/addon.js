@@ -5,7 +5,16 @@ import { Envelope } from "./envelope.js";
 
 const require = createRequire(import.meta.url);
 const ownKeys = Object.keys; // as loaded: later patches do not change what is sent
+const apply = Reflect.apply; // as loaded, like ownKeys
 export const knit = require("./knit.node");
+export const runtime =
+  typeof globalThis.Bun !== "undefined" ? "bun" : typeof globalThis.Deno !== "undefined" ? "deno" : "node";
+const take = knit.takeItems;
+// Items per take(), clear of every engine's argument limit. On bun a call
+// into the addon costs more than the Node-API reads it saves (obj of 2 keys
+// 350 vs 346 ns, 5 keys 500 vs 450), so bun hands over the flat array.
+const TAKE_MAX = runtime === "bun" ? 0 : 8192;
+const NO_ITEMS = Object.freeze([]);
 
 knit.init({
   objectProto: Object.prototype,
@@ -18,19 +27,29 @@ knit.init({
   mapEntries(map) {
     const flat = [];
     for (const [k, v] of map) flat.push(k, v);
-    return flat;
+    return flat.length > TAKE_MAX ? flat : apply(take, undefined, flat);
   },
-  setValues: (set) => [...set],
-  // A plain object's own enumerable string keys and their values, flat: the
-  // engine reads them far faster than one Node-API call per key could.
+  setValues(set) {
+    const values = [...set];
+    return values.length > TAKE_MAX ? values : apply(take, undefined, values);
+  },
+  listItems: (array) => apply(take, undefined, array),
+  takeMax: TAKE_MAX,
+  // A plain object's own enumerable string keys and their values, handed
+  // to the encoder as take()'s arguments (flat, as an array, when too many
+  // for one call): the engine reads them far faster than one Node-API call
+  // per key could.
   objectEntries(obj) {
     const keys = ownKeys(obj);
+    if (keys.length === 0) return NO_ITEMS;
+    if (TAKE_MAX && keys.length === 1) return take(keys[0], obj[keys[0]]);
+    if (TAKE_MAX && keys.length === 2) return take(keys[0], obj[keys[0]], keys[1], obj[keys[1]]);
     const flat = new Array(keys.length * 2);
     for (let i = 0; i < keys.length; i++) {
       flat[2 * i] = keys[i];
       flat[2 * i + 1] = obj[keys[i]];
     }
-    return flat;
+    return flat.length > TAKE_MAX ? flat : apply(take, undefined, flat);
   },
   // An array of its arguments: the addon's way to make an array of many
   // values, which the engine builds far faster than Node-API fills one.
@@ -54,6 +73,3 @@ knit.init({
   // AggregateError is left out on purpose: its first argument is not a message.
   errors: { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError },
 });
-
-export const runtime =
-  typeof globalThis.Bun !== "undefined" ? "bun" : typeof globalThis.Deno !== "undefined" ? "deno" : "node";

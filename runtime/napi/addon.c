@@ -40,7 +40,7 @@ static void env_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* init(builtins): the JS side hands over the constructors and helpers the
- * converters use, by name. */
+ * converters use, by name, and takeMax (knit_env.take_max). */
 static napi_value init_builtins(napi_env env, napi_callback_info info) {
   static const char *const names[B_COUNT] = {
       [B_OBJECT_PROTO] = "objectProto", [B_MAP] = "Map", [B_SET] = "Set",
@@ -48,7 +48,7 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
       [B_SYMBOL_FOR] = "symbolFor", [B_SYMBOL_KEY_FOR] = "symbolKeyFor",
       [B_MAP_ENTRIES] = "mapEntries", [B_SET_VALUES] = "setValues",
       [B_MAP_FROM] = "mapFrom", [B_SET_FROM] = "setFrom", [B_ERRORS] = "errors",
-      [B_OBJECT_ENTRIES] = "objectEntries", [B_PACK] = "pack",
+      [B_OBJECT_ENTRIES] = "objectEntries", [B_LIST_ITEMS] = "listItems", [B_PACK] = "pack",
       [B_CONCAT] = "concat",
   };
   size_t argc = 1;
@@ -61,6 +61,9 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
     if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
     NAPI_CALL(env, napi_create_reference(env, v, 1, &ke->builtins[i]));
   }
+  napi_value take_max;
+  NAPI_CALL(env, napi_get_named_property(env, obj, "takeMax", &take_max));
+  NAPI_CALL(env, napi_get_value_uint32(env, take_max, &ke->take_max));
   ke->ready = true;
   return NULL;
 }
@@ -146,6 +149,7 @@ NAPI_MODULE_INIT() {
       {"decode", NULL, decode_js, NULL, NULL, NULL, napi_default, NULL},
       {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, NULL},
       {"renice", NULL, renice, NULL, NULL, NULL, napi_default, NULL},
+      {"takeItems", NULL, knit__take_items, NULL, NULL, NULL, napi_default, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;

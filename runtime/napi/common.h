@@ -35,7 +35,7 @@ void knit__napi_fail(napi_env env, napi_status status, const char *what);
 enum knit_builtin {
   B_OBJECT_PROTO, B_MAP, B_SET, B_BUFFER_PROTO, B_ENVELOPE,
   B_SYMBOL_FOR, B_SYMBOL_KEY_FOR, B_MAP_ENTRIES, B_SET_VALUES, B_MAP_FROM, B_SET_FROM,
-  B_OBJECT_ENTRIES, B_PACK, B_CONCAT,
+  B_OBJECT_ENTRIES, B_LIST_ITEMS, B_PACK, B_CONCAT,
   B_ERRORS, /* { Error, TypeError, RangeError, ... } by name */
   B_COUNT
 };
@@ -46,6 +46,8 @@ typedef struct knit_env {
   knit_writer writer; /* scratch for encoding, reused */
   uint16_t *units;    /* scratch for UTF-16 strings */
   size_t units_cap;
+  struct enc *encoding; /* the walk under way, for knit__take_items() */
+  uint32_t take_max;    /* most items per takeItems() call; 0: never */
 } knit_env;
 
 knit_env *knit__env(napi_env env);
@@ -53,6 +55,9 @@ knit_env *knit__env(napi_env env);
 /* Encodes @value into @w (reset first). On an unsupported value throws a
  * TypeError, on an oversized one a RangeError; returns 0 or -1 (thrown). */
 int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w);
+/* take(...items): how the JS pair helpers hand a container's items to the
+ * encoder under way (knit_env.encoding), as call arguments. */
+napi_value knit__take_items(napi_env env, napi_callback_info info);
 /* Like knit__encode, for a value whose type a knitgen table declares
  * (@codec, a knit_codec): a value of another type is a TypeError, and
  * numbers skip the generic walk. KNIT_CODEC_ANY is knit__encode. */

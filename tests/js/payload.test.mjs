@@ -122,8 +122,14 @@ if (isMain) {
     const words = Array.from({ length: 5_000 }, (_, i) => `w${i}`);
     const set = new Set(words);
     const map = new Map(words.map((w, i) => [w, i]));
+    // Above 4,096 keys the encoder reads an object's keys from an array,
+    // below from call arguments: both ways arrive alike.
+    const wide = Object.fromEntries(words.map((w, i) => [w, i]));
+    const narrow = Object.fromEntries(words.slice(0, 40).map((w, i) => [w, [i, i, i, i, i, i]]));
     const check = async () => {
       assert.deepEqual(await pool.call.echo(nums), nums);
+      assert.deepEqual(await pool.call.echo(wide), wide);
+      assert.deepEqual(await pool.call.echo(narrow), narrow);
       assert.deepEqual(await pool.call.echo([nums, words]), [nums, words]);
       assert.deepEqual([...(await pool.call.echo(set))], words);
       assert.deepEqual([...(await pool.call.echo(map))], [...map]);
@@ -150,6 +156,12 @@ if (isMain) {
     await rejectsWith(pool.call.echo(Symbol("local")), TypeError, /Symbol/);
     await rejectsWith(pool.call.echo(new Point()), TypeError, /class Point/);
     await rejectsWith(pool.call.echo(cyclic), TypeError, /cyclic/);
+    const list = [1, 2, 3, 4, 5, 6];
+    list.push({ back: list });
+    await rejectsWith(pool.call.echo({ a: { list } }), TypeError, /cyclic/);
+    await rejectsWith(pool.call.echo({ a: 1, b: [...list.slice(0, 6), { c: () => 1 }] }), TypeError, /function/);
+    const thrower = { a: 1, b: [1, 2, 3, 4, 5, 6, { get c() { throw new RangeError("from a getter"); } }] };
+    await rejectsWith(pool.call.echo(thrower), RangeError, /from a getter/);
     await rejectsWith(pool.call.echo({ deep: [Promise.resolve(1)] }), TypeError, /Promise/);
     await rejectsWith(pool.call.echo(new WeakMap()), TypeError);
     assert.equal(await pool.call.echo("still fine"), "still fine");
