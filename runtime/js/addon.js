@@ -51,6 +51,19 @@ knit.init({
     }
     return flat.length > TAKE_MAX ? flat : apply(take, undefined, flat);
   },
+  // A function that makes a plain object with these keys from its values,
+  // in order: a literal, which defines (never assigns) its properties, with
+  // "__proto__" as a computed key so that it stays a key. null where the
+  // engine may not compile code.
+  objectShape(...keys) {
+    const params = keys.map((_, i) => `v${i}`);
+    const props = keys.map((k, i) => `${k === "__proto__" ? '["__proto__"]' : JSON.stringify(k)}: v${i}`);
+    try {
+      return new Function(...params, `return { ${props.join(", ")} };`);
+    } catch {
+      return null;
+    }
+  },
   // An array of its arguments: the addon's way to make an array of many
   // values, which the engine builds far faster than Node-API fills one.
   pack: (...values) => values,

@@ -35,6 +35,7 @@ static void env_finalize(napi_env env, void *data, void *hint) {
   for (int i = 0; i < B_COUNT; i++)
     if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
   knit_writer_clear(&ke->writer);
+  knit__shapes_free(env, ke->shapes);
   free(ke->units);
   free(ke);
 }
@@ -48,7 +49,8 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
       [B_SYMBOL_FOR] = "symbolFor", [B_SYMBOL_KEY_FOR] = "symbolKeyFor",
       [B_MAP_ENTRIES] = "mapEntries", [B_SET_VALUES] = "setValues",
       [B_MAP_FROM] = "mapFrom", [B_SET_FROM] = "setFrom", [B_ERRORS] = "errors",
-      [B_OBJECT_ENTRIES] = "objectEntries", [B_LIST_ITEMS] = "listItems", [B_PACK] = "pack",
+      [B_OBJECT_ENTRIES] = "objectEntries", [B_LIST_ITEMS] = "listItems",
+      [B_OBJECT_SHAPE] = "objectShape", [B_PACK] = "pack",
       [B_CONCAT] = "concat",
   };
   size_t argc = 1;
@@ -142,6 +144,7 @@ NAPI_MODULE_INIT() {
   knit_env *ke = calloc(1, sizeof *ke);
   if (!ke) return NULL;
   knit_writer_init(&ke->writer, 8u << 20);
+  ke->shapes = knit__shapes_new(); /* NULL: objects are made property by property */
   NAPI_CALL(env, napi_set_instance_data(env, ke, env_finalize, NULL));
   napi_property_descriptor props[] = {
       {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, NULL},

@@ -35,10 +35,12 @@ void knit__napi_fail(napi_env env, napi_status status, const char *what);
 enum knit_builtin {
   B_OBJECT_PROTO, B_MAP, B_SET, B_BUFFER_PROTO, B_ENVELOPE,
   B_SYMBOL_FOR, B_SYMBOL_KEY_FOR, B_MAP_ENTRIES, B_SET_VALUES, B_MAP_FROM, B_SET_FROM,
-  B_OBJECT_ENTRIES, B_LIST_ITEMS, B_PACK, B_CONCAT,
+  B_OBJECT_ENTRIES, B_LIST_ITEMS, B_OBJECT_SHAPE, B_PACK, B_CONCAT,
   B_ERRORS, /* { Error, TypeError, RangeError, ... } by name */
   B_COUNT
 };
+
+typedef struct knit_shapes knit_shapes;
 
 typedef struct knit_env {
   napi_ref builtins[B_COUNT];
@@ -48,6 +50,7 @@ typedef struct knit_env {
   size_t units_cap;
   struct enc *encoding; /* the walk under way, for knit__take_items() */
   uint32_t take_max;    /* most items per takeItems() call; 0: never */
+  knit_shapes *shapes;  /* object makers for the decoder (shape.c) */
 } knit_env;
 
 knit_env *knit__env(napi_env env);
@@ -72,6 +75,14 @@ napi_value knit__decode(napi_env env, knit_env *ke, const uint8_t *data, size_t 
 /* Encodes a thrown value, forcing success: an unencodable throw becomes an
  * Error describing it. */
 void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_writer *w);
+
+/* Plain objects of up to KNIT_SHAPE_MAX keys (shape.c). Returns the JS
+ * function that makes an object with @keys (STR8 items) from its values in
+ * order, or NULL: the shape is not hot yet, or the engine cannot compile. */
+#define KNIT_SHAPE_MAX 16
+knit_shapes *knit__shapes_new(void);
+void knit__shapes_free(napi_env env, knit_shapes *s);
+napi_value knit__shape_maker(napi_env env, knit_env *ke, const knit_item *keys, uint32_t n);
 
 /* Encoded arguments of queued calls, held by integer token (stash.c). */
 typedef struct knit_stash knit_stash;

@@ -635,36 +635,69 @@ static napi_value make_binary(dec *d, const knit_item *it) {
   return out;
 }
 
-/* Properties are defined a few at a time, as own data properties (a key
- * "__proto__" stays a key). Short UTF-8 keys go by name: node's V8 then
- * finds them in its string table instead of making a new string each. */
-static napi_value make_object(dec *d, uint32_t count) {
-  enum { BATCH = 8, KEY_MAX = 48 }; /* per nesting level, on the stack */
-  napi_property_descriptor pd[BATCH];
-  char names[BATCH][KEY_MAX];
-  unsigned n = 0;
-  napi_value out;
-  DTRY(napi_create_object(d->env, &out));
-  for (uint32_t i = 0; i < count; i++) {
-    knit_item key;
-    if (knit_read(&d->r, &key) || (key.tag != KNIT_T_STR8 && key.tag != KNIT_T_STR16)) return bad(d);
-    napi_property_descriptor *p = &pd[n];
+/* Defines @n (at most DEFINE_BATCH) pairs on @obj as own data properties,
+ * like CreateDataProperty: a key "__proto__" stays a key (assignment,
+ * napi_set_property, would set the prototype). Short UTF-8 keys go by
+ * name: node's V8 then finds them in its string table instead of making a
+ * new string each. */
+enum { DEFINE_BATCH = 8, KEY_MAX = 48 };
+static bool define_pairs(dec *d, napi_value obj, const knit_item *keys, const napi_value *vals, unsigned n) {
+  napi_property_descriptor pd[DEFINE_BATCH];
+  char names[DEFINE_BATCH][KEY_MAX];
+  for (unsigned i = 0; i < n; i++) {
+    const knit_item *key = &keys[i];
+    napi_property_descriptor *p = &pd[i];
     memset(p, 0, sizeof *p);
-    if (key.tag == KNIT_T_STR8 && key.len < KEY_MAX && !memchr(key.data, 0, key.len)) {
-      memcpy(names[n], key.data, key.len);
-      names[n][key.len] = 0;
-      p->utf8name = names[n];
-    } else if (!(p->name = make_string(d, &key))) {
-      return NULL;
+    if (key->tag == KNIT_T_STR8 && key->len < KEY_MAX && !memchr(key->data, 0, key->len)) {
+      memcpy(names[i], key->data, key->len);
+      names[i][key->len] = 0;
+      p->utf8name = names[i];
+    } else if (!(p->name = make_string(d, key))) {
+      return false;
     }
-    if (!(p->value = get_value(d))) return NULL;
+    p->value = vals[i];
     p->attributes = napi_default_jsproperty;
-    if (++n == BATCH) {
-      DTRY(napi_define_properties(d->env, out, n, pd));
-      n = 0;
-    }
   }
-  if (n) DTRY(napi_define_properties(d->env, out, n, pd));
+  return napi_define_properties(d->env, obj, n, pd) == napi_ok;
+}
+
+/* Reads the next @n (key, value) pairs. */
+static bool read_pairs(dec *d, knit_item *keys, napi_value *vals, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (knit_read(&d->r, &keys[i]) || (keys[i].tag != KNIT_T_STR8 && keys[i].tag != KNIT_T_STR16)) {
+      bad(d);
+      return false;
+    }
+    if (!(vals[i] = get_value(d))) return false;
+  }
+  return true;
+}
+
+/* A small object whose keys are hot is made by its shape's JS function
+ * (shape.c); any other a few properties at a time. */
+static napi_value make_object(dec *d, uint32_t count) {
+  knit_item keys[KNIT_SHAPE_MAX];
+  napi_value vals[KNIT_SHAPE_MAX], out;
+  if (count <= KNIT_SHAPE_MAX) {
+    if (!read_pairs(d, keys, vals, count)) return NULL;
+    napi_value maker = knit__shape_maker(d->env, d->ke, keys, count), undef;
+    if (maker) {
+      DTRY(napi_get_undefined(d->env, &undef));
+      DTRY(napi_call_function(d->env, undef, maker, count, vals, &out));
+      return out;
+    }
+    DTRY(napi_create_object(d->env, &out));
+    for (uint32_t i = 0; i < count; i += DEFINE_BATCH) {
+      unsigned n = count - i < DEFINE_BATCH ? count - i : DEFINE_BATCH;
+      if (!define_pairs(d, out, keys + i, vals + i, n)) return NULL;
+    }
+    return out;
+  }
+  DTRY(napi_create_object(d->env, &out));
+  for (uint32_t i = 0; i < count; i += DEFINE_BATCH) {
+    unsigned n = count - i < DEFINE_BATCH ? count - i : DEFINE_BATCH;
+    if (!read_pairs(d, keys, vals, n) || !define_pairs(d, out, keys, vals, n)) return NULL;
+  }
   return out;
 }
 

@@ -221,6 +221,14 @@ if (isMain) {
     test(`bigints of every size round-trip through ${where}`, () => check(bigint, pool, 500), { timeoutMs: 120000 });
     test(`numbers (-0, NaN) and Dates (invalid too) round-trip through ${where}`, () => check(fc.oneof(number, date), pool, 500), { timeoutMs: 120000 });
     test(`Errors (class, name, message, stack, cause, properties) round-trip through ${where}`, () => check(errorOf(value), pool, 400), { timeoutMs: 120000 });
+    // A shape (the keys in order) decoded 8 times is made by a compiled
+    // function from then on (runtime/napi/shape.c): send each object 10 times.
+    const shaped = fc.dictionary(key, leaf, { minKeys: 1, maxKeys: 17 });
+    test(`objects sent again and again (one shape, made by a compiled function) round-trip through ${where}`, () =>
+      fc.assert(fc.asyncProperty(shaped, async (v) => {
+        for (let i = 0; i < 10; i++) if (!same(v, await pool.call.echo(v))) return false;
+        return true;
+      }), { seed, numRuns: Math.ceil(150 * scale), endOnFailure: true }), { timeoutMs: 120000 });
   }
 
   test("values nested 100 deep arrive; 200 deep are refused with a TypeError", async () => {
