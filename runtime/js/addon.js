@@ -54,14 +54,16 @@ knit.init({
   // A function that makes a plain object with these keys from its values,
   // in order: a literal, which defines (never assigns) its properties, with
   // "__proto__" as a computed key so that it stays a key. null where the
-  // engine may not compile code.
+  // engine may not compile code (an EvalError; anything else, a stack
+  // overflow say, is thrown and the addon tries again later).
   objectShape(...keys) {
     const params = keys.map((_, i) => `v${i}`);
     const props = keys.map((k, i) => `${k === "__proto__" ? '["__proto__"]' : JSON.stringify(k)}: v${i}`);
     try {
       return new Function(...params, `return { ${props.join(", ")} };`);
-    } catch {
-      return null;
+    } catch (err) {
+      if (err instanceof EvalError) return null;
+      throw err;
     }
   },
   // An array of its arguments: the addon's way to make an array of many

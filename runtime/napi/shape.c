@@ -46,17 +46,23 @@ static bool same_keys(const shape *sh, const knit_item *keys, uint32_t n) {
   return true;
 }
 
-static napi_value compile(napi_env env, knit_env *ke, const knit_item *keys, uint32_t n) {
-  napi_value args[KNIT_SHAPE_MAX], fn, undef;
+/* The maker for @keys from JS helper objectShape(...keys); NULL with
+ * *@refused set when the engine may not compile code, NULL alone when the
+ * helper threw (the exception is cleared: decoding goes on without). */
+static napi_value compile(napi_env env, knit_env *ke, const knit_item *keys, uint32_t n, bool *refused) {
+  napi_value args[KNIT_SHAPE_MAX], fn, undef, ignored;
   napi_valuetype t;
   for (uint32_t i = 0; i < n; i++)
-    if (napi_create_string_utf8(env, keys[i].data, keys[i].len, &args[i]) != napi_ok) return NULL;
+    if (napi_create_string_utf8(env, keys[i].data, keys[i].len, &args[i]) != napi_ok) goto failed;
   if (napi_get_reference_value(env, ke->builtins[B_OBJECT_SHAPE], &fn) != napi_ok ||
       napi_get_undefined(env, &undef) != napi_ok ||
-      napi_call_function(env, undef, fn, n, args, &fn) != napi_ok ||
-      napi_typeof(env, fn, &t) != napi_ok)
-    return NULL;
-  return t == napi_function ? fn : NULL;
+      napi_call_function(env, undef, fn, n, args, &fn) != napi_ok || napi_typeof(env, fn, &t) != napi_ok)
+    goto failed;
+  *refused = t != napi_function;
+  return *refused ? NULL : fn;
+failed:
+  napi_get_and_clear_last_exception(env, &ignored);
+  return NULL;
 }
 
 napi_value knit__shape_maker(napi_env env, knit_env *ke, const knit_item *keys, uint32_t n) {
@@ -76,14 +82,10 @@ napi_value knit__shape_maker(napi_env env, knit_env *ke, const knit_item *keys, 
   if (sh->hash == h && sh->n == n && sh->len == len && same_keys(sh, keys, n)) {
     if (sh->make) return napi_get_reference_value(env, sh->make, &fn) == napi_ok ? fn : NULL;
     if (++sh->seen < HOT) return NULL;
-    if (!(fn = compile(env, ke, keys, n))) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value ignored;
-        napi_get_and_clear_last_exception(env, &ignored);
-      }
-      s->off = true;
+    bool refused = false;
+    if (!(fn = compile(env, ke, keys, n, &refused))) {
+      s->off = refused;
+      sh->seen = 0;
       return NULL;
     }
     if (napi_create_reference(env, fn, 1, &sh->make) != napi_ok) sh->make = NULL;
