@@ -302,7 +302,9 @@ class Pool {
     // Every call carries a token its lane can cancel (knit_lane_cancel) and
     // order by (knit_lane_take). Tokens count up per lane as int32s, which C
     // reads as uint32s, so they wrap as C expects; 0 means none.
-    const token = (lane.token + 1) | 0 || 1;
+    // Taken before the addon runs: a getter in the argument may make a
+    // call of its own on this lane while it is encoded.
+    const token = lane.token = (lane.token + 1) | 0 || 1;
     let rc;
     try {
       rc = rec.stashed >= 0
@@ -320,7 +322,7 @@ class Pool {
     }
     rec.id = id;
     rec.lane = lane;
-    rec.token = lane.token = token;
+    rec.token = token;
     rec.arg = undefined;
     rec.stashed = -1;
     lane.inflight++;

@@ -82,11 +82,16 @@ static napi_value encode_js(napi_env env, napi_callback_info info) {
   int32_t codec = 0;
   if (argc > 1) napi_get_value_double(env, argv[1], &max);
   if (argc > 2) napi_get_value_int32(env, argv[2], &codec);
-  ke->writer.max = (size_t)max;
-  if (knit__encode_as(env, ke, argv[0], codec, &ke->writer)) return NULL;
+  knit_writer *w = knit__writer_take(env, ke, (size_t)max);
+  if (!w) return NULL;
   void *mem;
-  NAPI_CALL(env, napi_create_arraybuffer(env, ke->writer.len, &mem, &out));
-  if (ke->writer.len) memcpy(mem, ke->writer.buf, ke->writer.len);
+  if (knit__encode_as(env, ke, argv[0], codec, w) ||
+      napi_create_arraybuffer(env, w->len, &mem, &out) != napi_ok) {
+    out = NULL; /* thrown */
+  } else if (w->len) {
+    memcpy(mem, w->buf, w->len);
+  }
+  knit__writer_give(ke, w);
   return out;
 }
 

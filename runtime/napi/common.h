@@ -45,7 +45,8 @@ typedef struct knit_shapes knit_shapes;
 typedef struct knit_env {
   napi_ref builtins[B_COUNT];
   bool ready;
-  knit_writer writer; /* scratch for encoding, reused */
+  knit_writer writer; /* scratch for encoding, reused (knit__writer_take) */
+  bool writer_busy;   /* an encode into it is under way */
   uint16_t *units;    /* scratch for UTF-16 strings */
   size_t units_cap;
   struct enc *encoding; /* the walk under way, for knit__take_items() */
@@ -54,6 +55,13 @@ typedef struct knit_env {
 } knit_env;
 
 knit_env *knit__env(napi_env env);
+
+/* The env's scratch writer with limit @max, or a fresh one if an encode is
+ * already writing into it: a getter or iterator the walk runs may make a
+ * pool call, whose encode must not reset the first. NULL with an Error
+ * thrown when out of memory. Give it back with knit__writer_give. */
+knit_writer *knit__writer_take(napi_env env, knit_env *ke, size_t max);
+void knit__writer_give(knit_env *ke, knit_writer *w);
 
 /* Encodes @value into @w (reset first). On an unsupported value throws a
  * TypeError, on an oversized one a RangeError; returns 0 or -1 (thrown). */

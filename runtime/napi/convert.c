@@ -411,6 +411,29 @@ static int put_value(enc *e, napi_value v) {
   return fail(e, ENC_TYPE, "%s", "this value cannot be sent");
 }
 
+knit_writer *knit__writer_take(napi_env env, knit_env *ke, size_t max) {
+  knit_writer *w = &ke->writer;
+  if (ke->writer_busy) {
+    if (!(w = malloc(sizeof *w))) {
+      napi_throw_range_error(env, "KNIT_NOMEM", "out of memory encoding a value");
+      return NULL;
+    }
+    knit_writer_init(w, max);
+  }
+  ke->writer_busy = true;
+  w->max = max;
+  return w;
+}
+
+void knit__writer_give(knit_env *ke, knit_writer *w) {
+  if (w == &ke->writer) {
+    ke->writer_busy = false;
+    return;
+  }
+  knit_writer_clear(w);
+  free(w);
+}
+
 int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
   enc e = {.env = env, .ke = ke, .w = w};
   knit_writer_reset(w);

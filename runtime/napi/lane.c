@@ -379,9 +379,12 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   if (knit_mailbox_in_use(lr->lane->requests) == KNIT_SLOTS) return num(env, LANE_FULL); /* skip the encode */
-  ke->writer.max = lr->payload_max;
-  if (knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), &ke->writer)) return NULL;
-  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], argv[6], ke->writer.buf, ke->writer.len);
+  knit_writer *w = knit__writer_take(env, ke, lr->payload_max);
+  if (!w) return NULL;
+  int rc = knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), w)
+               ? THROWN_JS
+               : stage_request(env, lr, argv[1], argv[2], argv[4], argv[6], w->buf, w->len);
+  knit__writer_give(ke, w);
   return rc == THROWN_JS ? NULL : num(env, rc);
 }
 
@@ -392,9 +395,12 @@ static napi_value stash(napi_env env, napi_callback_info info) {
   knit_env *ke = knit__env(env);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
-  ke->writer.max = p->limits.payload_max;
-  if (knit__encode_as(env, ke, argv[1], get_i32(env, argv[2]), &ke->writer)) return NULL;
-  int32_t token = knit__stash_put(p->stash, ke->writer.buf, ke->writer.len);
+  knit_writer *w = knit__writer_take(env, ke, p->limits.payload_max);
+  if (!w) return NULL;
+  bool thrown = knit__encode_as(env, ke, argv[1], get_i32(env, argv[2]), w) != 0;
+  int32_t token = thrown ? 0 : knit__stash_put(p->stash, w->buf, w->len);
+  knit__writer_give(ke, w);
+  if (thrown) return NULL;
   return token < 0 ? throw_errno(env, token, "stash") : num(env, token);
 }
 
@@ -697,20 +703,26 @@ static napi_value respond(napi_env env, napi_callback_info info) {
   if (!lr) return NULL;
   if (knit_load_seq(&lr->closing)) return num(env, 0); /* nobody is listening */
   uint32_t status = (uint32_t)get_i32(env, argv[2]);
-  ke->writer.max = lr->payload_max;
-  if (status == KNIT_THROWN) knit__encode_thrown(env, ke, argv[3], &ke->writer);
-  else if (knit__encode(env, ke, argv[3], &ke->writer)) return NULL;
+  knit_writer *w = knit__writer_take(env, ke, lr->payload_max);
+  if (!w) return NULL;
+  bool thrown = false;
+  if (status == KNIT_THROWN) knit__encode_thrown(env, ke, argv[3], w);
+  else thrown = knit__encode(env, ke, argv[3], w) != 0;
   uint8_t *buf;
   knit_mailbox *mb = lr->lane->responses;
-  int slot = knit_mailbox_reserve(mb, ke->writer.len, &buf);
+  int slot = thrown ? 0 : knit_mailbox_reserve(mb, w->len, &buf);
+  if (!thrown && slot >= 0) {
+    memcpy(buf, w->buf, w->len);
+    knit_mailbox_stage(mb, (unsigned)slot, 0, (uint32_t)get_i32(env, argv[1]), status, w->len,
+                       0); /* responses carry no enqueue time */
+  }
+  knit__writer_give(ke, w);
+  if (thrown) return NULL;
   if (slot == -EAGAIN) return num(env, LANE_FULL);
   if (slot < 0) {
     napi_throw_range_error(env, "KNIT_TOO_LARGE", "result does not fit the arena (payload.payloadMaxByteLength)");
     return NULL;
   }
-  memcpy(buf, ke->writer.buf, ke->writer.len);
-  knit_mailbox_stage(mb, (unsigned)slot, 0, (uint32_t)get_i32(env, argv[1]), status,
-                     ke->writer.len, 0); /* responses carry no enqueue time */
   return num(env, 0);
 }
 

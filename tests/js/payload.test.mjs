@@ -167,6 +167,20 @@ if (isMain) {
     assert.equal(await pool.call.echo("still fine"), "still fine");
   });
 
+  test("a getter that makes a call while its argument is encoded: each call gets its own value", async () => {
+    // The addon's scratch writer is in use while the getter runs; the
+    // inner call must encode elsewhere, now and when queued (stashed).
+    let inner;
+    const arg = { a: "outer", get b() { inner = pool.call.echo({ z: "inner".repeat(20) }); return [1, 2, 3, 4, 5, 6, 7]; } };
+    const want = { a: "outer", b: [1, 2, 3, 4, 5, 6, 7] };
+    assert.deepEqual(await pool.call.echo(arg), want);
+    assert.deepEqual(await inner, { z: "inner".repeat(20) });
+    const backlog = Array.from({ length: 100 }, (_, i) => pool.call.echo(i));
+    assert.deepEqual(await pool.call.echo(arg), want);
+    assert.deepEqual(await inner, { z: "inner".repeat(20) });
+    assert.deepEqual(await Promise.all(backlog), Array.from({ length: 100 }, (_, i) => i));
+  });
+
   test("payloads over the limit reject with a RangeError and the pool keeps working", async () => {
     const small = createPool({ threads: 1, payload: { maxPayloadBytes: 1024 * 1024 } })({ echo, makeBig });
     await rejectsWith(small.call.echo(new Uint8Array(2 * 1024 * 1024)), RangeError, /limit/);
