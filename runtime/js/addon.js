@@ -6,6 +6,7 @@ import { Envelope } from "./envelope.js";
 const require = createRequire(import.meta.url);
 const ownKeys = Object.keys; // as loaded: later patches do not change what is sent
 const apply = Reflect.apply; // as loaded, like ownKeys
+const Compile = Function; // likewise
 export const knit = require("./knit.node");
 export const runtime =
   typeof globalThis.Bun !== "undefined" ? "bun" : typeof globalThis.Deno !== "undefined" ? "deno" : "node";
@@ -60,7 +61,7 @@ knit.init({
     const params = keys.map((_, i) => `v${i}`);
     const props = keys.map((k, i) => `${k === "__proto__" ? '["__proto__"]' : JSON.stringify(k)}: v${i}`);
     try {
-      return new Function(...params, `return { ${props.join(", ")} };`);
+      return new Compile(...params, `return { ${props.join(", ")} };`);
     } catch (err) {
       if (err instanceof EvalError) return null;
       throw err;
