@@ -7,6 +7,7 @@ const require = createRequire(import.meta.url);
 const ownKeys = Object.keys; // as loaded: later patches do not change what is sent
 const apply = Reflect.apply; // as loaded, like ownKeys
 const Compile = Function; // likewise
+const stringLiteral = JSON.stringify; // a string in, a JS string literal out
 export const knit = require("./knit.node");
 export const runtime =
   typeof globalThis.Bun !== "undefined" ? "bun" : typeof globalThis.Deno !== "undefined" ? "deno" : "node";
@@ -58,10 +59,15 @@ knit.init({
   // engine may not compile code (an EvalError; anything else, a stack
   // overflow say, is thrown and the addon tries again later).
   objectShape(...keys) {
-    const params = keys.map((_, i) => `v${i}`);
-    const props = keys.map((k, i) => `${k === "__proto__" ? '["__proto__"]' : JSON.stringify(k)}: v${i}`);
+    // Loops, not map/join: nothing user code may patch runs here.
+    let params = "", props = "";
+    for (let i = 0; i < keys.length; i++) {
+      const name = keys[i] === "__proto__" ? '["__proto__"]' : stringLiteral(keys[i]);
+      params += `${i ? ", " : ""}v${i}`;
+      props += `${i ? ", " : ""}${name}: v${i}`;
+    }
     try {
-      return new Compile(...params, `return { ${props.join(", ")} };`);
+      return new Compile(params, `return { ${props} };`);
     } catch (err) {
       if (err instanceof EvalError) return null;
       throw err;
