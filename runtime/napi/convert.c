@@ -256,7 +256,11 @@ napi_value knit__take_items(napi_env env, napi_callback_info info) {
       e->taken = fail(e, ENC_RANGE, "%s", "out of memory encoding an object");
       return NULL;
     }
-    if (napi_get_cb_info(env, info, &n, items, NULL, NULL) != napi_ok) n = 0;
+    if (napi_get_cb_info(env, info, &n, items, NULL, NULL) != napi_ok) {
+      free(items);
+      e->taken = ENC_JS;
+      return NULL;
+    }
   }
   e->taken = put_items(e, tag, items, n);
   if (items != small) free(items);
