@@ -10,15 +10,16 @@
 
 #include "common.h"
 
-enum { SHAPES = 256, HOT = 8 };
+enum { SHAPES = 256, HOT = 8, KEY_BYTES = 112 };
 
 typedef struct shape {
   uint64_t hash;
   uint32_t n;
-  uint32_t seen;   /* decodes since this shape took the entry */
+  uint32_t seen;   /* cold: decodes since this shape took the entry; hot:
+                      other shapes that may still come before it is evicted */
   napi_ref make;   /* the compiled function, once hot */
   size_t len;      /* bytes at keys */
-  uint8_t *keys;   /* each key as a length byte and its UTF-8 bytes */
+  uint8_t keys[KEY_BYTES]; /* each key as a length byte and its UTF-8 bytes */
 } shape;
 
 struct knit_shapes {
@@ -30,10 +31,8 @@ knit_shapes *knit__shapes_new(void) { return calloc(1, sizeof(knit_shapes)); }
 
 void knit__shapes_free(napi_env env, knit_shapes *s) {
   if (!s) return;
-  for (int i = 0; i < SHAPES; i++) {
+  for (int i = 0; i < SHAPES; i++)
     if (s->entries[i].make) napi_delete_reference(env, s->entries[i].make);
-    free(s->entries[i].keys);
-  }
   free(s);
 }
 
@@ -77,10 +76,14 @@ napi_value knit__shape_maker(napi_env env, knit_env *ke, const knit_item *keys, 
     for (size_t j = 0; j < keys[i].len; j++) h = (h ^ b[j]) * 1099511628211ull;
     len += 1 + keys[i].len;
   }
+  if (len > KEY_BYTES) return NULL;
   shape *sh = &s->entries[(h ^ (h >> 29)) & (SHAPES - 1)];
   napi_value fn;
   if (sh->hash == h && sh->n == n && sh->len == len && same_keys(sh, keys, n)) {
-    if (sh->make) return napi_get_reference_value(env, sh->make, &fn) == napi_ok ? fn : NULL;
+    if (sh->make) {
+      sh->seen = HOT;
+      return napi_get_reference_value(env, sh->make, &fn) == napi_ok ? fn : NULL;
+    }
     if (++sh->seen < HOT) return NULL;
     bool refused = false;
     if (!(fn = compile(env, ke, keys, n, &refused))) {
@@ -89,14 +92,17 @@ napi_value knit__shape_maker(napi_env env, knit_env *ke, const knit_item *keys, 
       return NULL;
     }
     if (napi_create_reference(env, fn, 1, &sh->make) != napi_ok) sh->make = NULL;
+    sh->seen = HOT;
     return fn;
   }
-  /* A new shape takes the entry over. */
-  uint8_t *copy = malloc(len);
-  if (!copy) return NULL;
-  if (sh->make) napi_delete_reference(env, sh->make);
-  free(sh->keys);
-  *sh = (shape){.hash = h, .n = n, .seen = 1, .len = len, .keys = copy};
+  /* A new shape takes the entry over, a hot one's after HOT misses in a row
+   * (objects of many one-off shapes must not evict the ones in use). */
+  if (sh->make) {
+    if (--sh->seen) return NULL;
+    napi_delete_reference(env, sh->make);
+  }
+  *sh = (shape){.hash = h, .n = n, .seen = 1, .len = len};
+  uint8_t *copy = sh->keys;
   for (uint32_t i = 0; i < n; i++) {
     *copy = (uint8_t)keys[i].len;
     memcpy(copy + 1, keys[i].data, keys[i].len);
