@@ -2,6 +2,8 @@
 // unsupported values are TypeErrors, oversized ones RangeErrors, and the
 // pool keeps working after either.
 import { Buffer } from "node:buffer";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { createPool, Envelope, isMain, task } from "knitting";
 import { assert, rejectsWith, run, test } from "./harness.mjs";
 
@@ -179,6 +181,17 @@ if (isMain) {
     assert.deepEqual(await pool.call.echo(arg), want);
     assert.deepEqual(await inner, { z: "inner".repeat(20) });
     assert.deepEqual(await Promise.all(backlog), Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  test("objects decode alike with and without compiled shape makers (code generation refused on node)", async () => {
+    const child = fileURLToPath(new URL("./fixtures/shapes.mjs", import.meta.url));
+    const runtimeName = process.env.KNIT_TEST_RUNTIME ?? "node24";
+    const argv = runtimeName === "deno" ? ["run", "-A", child]
+      : runtimeName === "bun" ? [child]
+      : ["--disallow-code-generation-from-strings", child];
+    const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 20000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, runtimeName.startsWith("node") ? /shapes ok \(code generation refused\)/ : /shapes ok/);
   });
 
   test("payloads over the limit reject with a RangeError and the pool keeps working", async () => {
