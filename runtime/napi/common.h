@@ -66,7 +66,7 @@ void knit__writer_give(knit_env *ke, knit_writer *w);
 /* Encodes @value into @w (reset first). On an unsupported value throws a
  * TypeError, on an oversized one a RangeError; returns 0 or -1 (thrown). */
 int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w);
-/* take(...items): how the JS pair helpers hand a container's items to the
+/* takeItems(...items): how the JS helpers hand a container's items to the
  * encoder under way (knit_env.encoding), as call arguments. */
 napi_value knit__take_items(napi_env env, napi_callback_info info);
 /* Like knit__encode, for a value whose type a knitgen table declares
