@@ -29,7 +29,7 @@ const SYNC_BUDGET_MS = 0.05;
 const EARLY_PUBLISH = 8;
 const OK = 0;
 const THROWN = 1;
-const FULL = -1;
+const STAGED = 0;
 
 const livePools = new Set();
 
@@ -316,8 +316,14 @@ class Pool {
       this.settle(rec, false, err);
       return true;
     }
-    if (rc === FULL) {
+    if (rc !== STAGED) {
       this.calls.delete(id);
+      // Above 0: the lane filled while the argument was encoded (a getter
+      // made a call); it is stashed, so it is never read twice.
+      if (rc > 0) {
+        rec.stashed = rc - 1;
+        rec.arg = undefined;
+      }
       return false;
     }
     rec.id = id;

@@ -368,11 +368,12 @@ static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value
 }
 
 /* submit(lane, task, call, value, aux, codec, publish) -> 0 when staged, -1
- * when the lane is full (then stash() the value). Throws TypeError/RangeError
- * for payloads that cannot be sent; codec (a knit_codec, 0 = any) is the
- * argument type a knitgen table declares. With publish true, the lane's
- * staged requests go out at once (one Node-API call fewer than
- * flushRequests after it). */
+ * when the lane is full (then stash() the value), or 1 + a stash token when
+ * the lane filled while the value was encoded (a getter in it made a call):
+ * the value is not read twice. Throws TypeError/RangeError for payloads that
+ * cannot be sent; codec (a knit_codec, 0 = any) is the argument type a
+ * knitgen table declares. With publish true, the lane's staged requests go
+ * out at once (one Node-API call fewer than flushRequests after it). */
 static napi_value submit(napi_env env, napi_callback_info info) {
   ARGS(7);
   knit_env *ke = knit__env(env);
@@ -384,6 +385,11 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   int rc = knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), w)
                ? THROWN_JS
                : stage_request(env, lr, argv[1], argv[2], argv[4], argv[6], w->buf, w->len);
+  if (rc == LANE_FULL) {
+    int32_t token = knit__stash_put(lr->pool->stash, w->buf, w->len);
+    rc = token < 0 ? THROWN_JS : token + 1;
+    if (token < 0) throw_errno(env, token, "submit");
+  }
   knit__writer_give(ke, w);
   return rc == THROWN_JS ? NULL : num(env, rc);
 }

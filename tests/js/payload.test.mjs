@@ -12,6 +12,7 @@ export const describe = task({
   f: (x) => Object.prototype.toString.call(x) + (x?.constructor?.name ?? ""),
 });
 export const makeBig = task({ f: (n) => new Float64Array(n).map((_, i) => i) });
+export const hold = task({ f: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) });
 
 function sameValue(a, b, path = "value") {
   if (typeof a === "number" && Number.isNaN(a)) return assert.ok(Number.isNaN(b), path);
@@ -85,7 +86,7 @@ const samples = {
 };
 
 if (isMain) {
-  const pool = createPool({ threads: 1 })({ echo, describe, makeBig });
+  const pool = createPool({ threads: 1 })({ echo, describe, makeBig, hold });
 
   test("every supported type round-trips at the top level", async () => {
     for (const [name, value] of Object.entries(samples)) sameValue(value, await pool.call.echo(value), name);
@@ -181,6 +182,26 @@ if (isMain) {
     assert.deepEqual(await pool.call.echo(arg), want);
     assert.deepEqual(await inner, { z: "inner".repeat(20) });
     assert.deepEqual(await Promise.all(backlog), Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  test("a getter whose call takes the lane's last slot runs once", async () => {
+    // Each outer call's getter makes an inner call, so the two take slots in
+    // turn; with the worker held, one filler call decides which of them gets
+    // the lane's last slot. An outer call that loses it must be queued as
+    // already encoded, not encoded (and its getter run) again.
+    for (const fillers of [0, 1]) {
+      const held = pool.call.hold(300);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the worker has taken it
+      const calls = [];
+      for (let i = 0; i < fillers; i++) calls.push(pool.call.echo("filler"));
+      let runs = 0;
+      const outers = Array.from({ length: 24 }, (_, i) => ({ i, get inner() { runs++; calls.push(pool.call.echo(-i)); return i; } }));
+      const answers = outers.map((arg) => pool.call.echo(arg));
+      assert.equal(runs, outers.length, `getters run with ${fillers} filler call(s)`);
+      assert.equal(await held, "timed-out");
+      assert.deepEqual(await Promise.all(answers), outers.map((_, i) => ({ i, inner: i })));
+      assert.equal((await Promise.all(calls)).length, fillers + outers.length);
+    }
   });
 
   test("objects decode alike with and without compiled shape makers (code generation refused on node)", async () => {
