@@ -29,6 +29,15 @@ static int fail(enc *e, int kind, const char *fmt, const char *arg) {
   return kind;
 }
 
+/* The writer's sticky error (payload over the limit, or out of memory), as
+ * the RangeError the caller gets. */
+static int writer_failed(enc *e) {
+  if (e->w->err == -ENOMEM) return fail(e, ENC_RANGE, "%s", "out of memory encoding a value");
+  char limit[48];
+  snprintf(limit, sizeof limit, "%zu", e->w->max);
+  return fail(e, ENC_RANGE, "payload exceeds the limit of %s bytes (payload.maxPayloadBytes)", limit);
+}
+
 #define TRY(e, call)                                                           \
   do {                                                                         \
     if ((call) != napi_ok) return ENC_JS;                                      \
@@ -274,6 +283,11 @@ static int put_object(enc *e, napi_value v) {
   if (flag) {
     uint32_t n;
     TRY(e, napi_get_array_length(e->env, v, &n));
+    /* Every item takes a byte at least: a longer array can never fit. */
+    if (n > e->w->max - e->w->len) {
+      e->w->err = -EMSGSIZE;
+      return writer_failed(e);
+    }
     if (n >= TAKE_LIST_MIN && n <= e->ke->take_max) return put_via(e, B_LIST_ITEMS, KNIT_T_ARRAY, v);
     knit_put_container(e->w, KNIT_T_ARRAY, n);
     for (uint32_t i = 0; i < n; i++) {
@@ -355,6 +369,9 @@ static int put_object(enc *e, napi_value v) {
 
 static int put_value(enc *e, napi_value v) {
   napi_valuetype t;
+  /* Stop a walk as soon as the payload is lost: a sparse array of a
+   * billion holes must not be walked to its end. */
+  if (e->w->err) return writer_failed(e);
   TRY(e, napi_typeof(e->env, v, &t));
   switch (t) {
   case napi_undefined: knit_put_tag(e->w, KNIT_T_UNDEFINED); return ENC_OK;
@@ -442,11 +459,7 @@ int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
   enc e = {.env = env, .ke = ke, .w = w};
   knit_writer_reset(w);
   int rc = put_value(&e, value);
-  if (rc == ENC_OK && w->err) {
-    char limit[48];
-    snprintf(limit, sizeof limit, "%zu", w->max);
-    rc = fail(&e, ENC_RANGE, "payload exceeds the limit of %s bytes (payload.maxPayloadBytes)", limit);
-  }
+  if (rc == ENC_OK && w->err) rc = writer_failed(&e);
   switch (rc) {
   case ENC_OK: return 0;
   case ENC_TYPE: napi_throw_type_error(env, "KNIT_UNSUPPORTED", e.msg); return -1;

@@ -12,6 +12,7 @@ export const describe = task({
   f: (x) => Object.prototype.toString.call(x) + (x?.constructor?.name ?? ""),
 });
 export const makeBig = task({ f: (n) => new Float64Array(n).map((_, i) => i) });
+export const sparse = task({ f: (n) => new Array(n) });
 export const hold = task({ f: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) });
 
 function sameValue(a, b, path = "value") {
@@ -216,12 +217,21 @@ if (isMain) {
   });
 
   test("payloads over the limit reject with a RangeError and the pool keeps working", async () => {
-    const small = createPool({ threads: 1, payload: { maxPayloadBytes: 1024 * 1024 } })({ echo, makeBig });
+    const small = createPool({ threads: 1, payload: { maxPayloadBytes: 1024 * 1024 } })({ echo, makeBig, sparse });
     await rejectsWith(small.call.echo(new Uint8Array(2 * 1024 * 1024)), RangeError, /limit/);
     assert.equal(await small.call.echo("ok"), "ok");
     // A result over the limit rejects the call, too.
     await rejectsWith(small.call.makeBig(1024 * 1024), RangeError);
     assert.equal(await small.call.echo(7), 7);
+    // Arrays too long to fit fail at once, holes or not, in either direction:
+    // a billion holes would take a minute to walk.
+    const started = Date.now();
+    await rejectsWith(small.call.echo(new Array(1e9)), RangeError, /limit/);
+    await rejectsWith(small.call.echo({ deep: [new Array(2 ** 32 - 1)] }), RangeError, /limit/);
+    await rejectsWith(small.call.sparse(1e9), RangeError, /limit/);
+    await rejectsWith(small.call.echo(Array.from({ length: 1e6 }, () => "x".repeat(8))), RangeError, /limit/);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    assert.equal(await small.call.echo(8), 8);
     await small.shutdown();
   });
 
