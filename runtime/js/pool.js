@@ -760,11 +760,17 @@ function installExitHook() {
 
 const workerEntry = new URL("./worker.js", import.meta.url);
 
-function inertPool(definition) {
-  // Inside a knitting worker pools are not started: the module is being
-  // imported only so the worker can find its tasks.
+// Inside a knitting worker pools are not started: the module is being
+// imported only so the worker can find its tasks. Calls reject, shaped like
+// a live pool's: call(arg) for one task, call.<name>(arg) for named ones.
+function inertPool(definition, names = null) {
   const refuse = () => Promise.reject(knitError("pools cannot be used inside a knitting worker"));
-  return { [POOL]: true, task: definition, call: refuse, shutdown: async () => {}, [Symbol.dispose]() {}, [Symbol.asyncDispose]: async () => {} };
+  let call = refuse;
+  if (names) {
+    call = Object.create(null);
+    for (const name of names) call[name] = refuse;
+  }
+  return { [POOL]: true, task: definition, call, shutdown: async () => {}, [Symbol.dispose]() {}, [Symbol.asyncDispose]: async () => {} };
 }
 
 function publicPool(pool, names) {
@@ -796,7 +802,7 @@ export function createPool(options) {
   const poolSite = isMain ? callerSite() : null;
   return function withTasks(tasks) {
     if (tasks === null || typeof tasks !== "object") throw new TypeError("createPool(options)(tasks): tasks must be an object of tasks or a knitgen table");
-    if (!isMain) return inertPool(null);
+    if (!isMain) return inertPool(null, tasks[TABLE] ? tasks[TABLE].tasks.map((t) => t.name) : Object.keys(tasks));
     if (tasks[TABLE]) {
       const table = tasks[TABLE];
       const names = table.tasks.map((t) => t.name);

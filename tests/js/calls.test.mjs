@@ -14,6 +14,15 @@ export const slowEcho = task({
 });
 export const whereAmI = task({ f: () => ({ isMain, threadId }) });
 export const single = task({ f: (s) => s + " world" }).createPool();
+// A pool made inside a worker is inert: its calls reject with a clear error.
+export const poolInside = task({
+  f: async () => {
+    const named = createPool({ threads: 1 })({ add });
+    const one = task({ f: (x) => x }).createPool();
+    const why = (p) => p.then(() => "resolved", (e) => `${e.constructor.name}: ${e.message}`);
+    return [await why(named.call.add([1, 2])), await why(one.call(1))];
+  },
+});
 export const microAsync = task({ f: async (x) => x * 2 });
 export const thrower = task({ f: () => { throw new Error("nope"); } });
 // This thread's nice value (field 19 of /proc/thread-self/stat).
@@ -48,10 +57,12 @@ if (isMain) {
   test("the single-task shorthand, and isMain inside workers", async () => {
     assert.equal(await single.call("hello"), "hello world");
     await single.shutdown();
-    const pool = createPool({ threads: 1 })({ whereAmI });
+    const pool = createPool({ threads: 1 })({ whereAmI, poolInside });
     const r = await pool.call.whereAmI();
     assert.equal(r.isMain, false);
     assert.notEqual(r.threadId, 0, "ran on a worker thread");
+    const inert = "Error: knitting: pools cannot be used inside a knitting worker";
+    assert.deepEqual(await pool.call.poolInside(), [inert, inert]);
     await pool.shutdown();
   });
 
