@@ -21,6 +21,7 @@ typedef struct enc {
   knit_writer *w;
   napi_value stack[KNIT_MAX_DEPTH + 1]; /* ancestors, for cycle detection */
   unsigned depth;
+  bool salvage; /* a thrown value: drop what of an Error cannot be sent */
   char msg[160];
 } enc;
 
@@ -99,18 +100,48 @@ static int call_helper(enc *e, enum knit_builtin b, napi_value arg, napi_value *
   return call_with(e->env, e->ke, b, &arg, 1, out) ? ENC_JS : ENC_OK;
 }
 
-/* Own enumerable string-keyed properties, as (key, value) pairs. */
-static int put_props(enc *e, napi_value obj, napi_value keys, uint32_t n) {
-  knit_put_container(e->w, KNIT_T_OBJECT, n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value key, item;
-    TRY(e, napi_get_element(e->env, keys, i, &key));
-    int rc = put_string(e, key);
-    if (rc) return rc;
-    TRY(e, napi_get_property(e->env, obj, key, &item));
-    rc = put_value(e, item);
-    if (rc) return rc;
+static void clear_exception(napi_env env) {
+  napi_value exc;
+  napi_get_and_clear_last_exception(env, &exc);
+}
+
+/* Salvaging a thrown Error: why the part begun at @mark could not be sent,
+ * with the exception (if one is pending) cleared and the writer rewound. */
+static const char *unsent(enc *e, int rc, size_t mark) {
+  bool pending = false;
+  napi_value exc, text;
+  size_t n;
+  if (napi_is_exception_pending(e->env, &pending) == napi_ok && pending &&
+      napi_get_and_clear_last_exception(e->env, &exc) == napi_ok) {
+    if (napi_coerce_to_string(e->env, exc, &text) != napi_ok ||
+        napi_get_value_string_utf8(e->env, text, e->msg, sizeof e->msg, &n) != napi_ok)
+      fail(e, ENC_JS, "%s", "reading it threw");
+    clear_exception(e->env); /* from a throwing toString */
+  } else if (rc == ENC_JS) {
+    fail(e, ENC_JS, "%s", "a Node-API call failed");
   }
+  knit_writer_rewind(e->w, mark);
+  return e->msg;
+}
+
+/* Own enumerable string-keyed properties, as (key, value) pairs, and
+ * @extra (NULL for none) after them. Salvaging, a property that cannot be
+ * sent is left out. */
+static int put_props(enc *e, napi_value obj, napi_value keys, uint32_t n, napi_value extra) {
+  size_t head = e->w->len;
+  uint32_t sent = 0, total = n + (extra != NULL);
+  knit_put_container(e->w, KNIT_T_OBJECT, total);
+  for (uint32_t i = 0; i < total; i++) {
+    napi_value key = extra, item;
+    size_t mark = e->w->len;
+    if (i < n) TRY(e, napi_get_element(e->env, keys, i, &key));
+    int rc = put_string(e, key);
+    if (!rc) rc = napi_get_property(e->env, obj, key, &item) == napi_ok ? put_value(e, item) : ENC_JS;
+    if (rc && !e->salvage) return rc;
+    if (rc) unsent(e, rc, mark);
+    else sent++;
+  }
+  knit_patch_u32(e->w, head + 1, sent);
   return ENC_OK;
 }
 
@@ -128,38 +159,83 @@ static int get_named(enc *e, napi_value obj, const char *name, napi_value *out, 
   return ENC_OK;
 }
 
+/* Part @name of an Error, as a string (@fallback when absent). Salvaging,
+ * a part whose getter or toString throws counts as absent. */
+static int error_part(enc *e, napi_value err, const char *name, bool own, napi_value *out, bool *has) {
+  napi_value key, v;
+  *has = false;
+  if (napi_create_string_utf8(e->env, name, NAPI_AUTO_LENGTH, &key) == napi_ok &&
+      (own ? napi_has_own_property(e->env, err, key, has) : napi_has_property(e->env, err, key, has)) == napi_ok &&
+      (!*has || napi_get_property(e->env, err, key, &v) == napi_ok)) {
+    *out = v;
+    return ENC_OK;
+  }
+  if (!e->salvage) return ENC_JS;
+  clear_exception(e->env);
+  *has = false;
+  return ENC_OK;
+}
+
+static int error_text(enc *e, napi_value v, bool has, const char *fallback, napi_value *out) {
+  if (has && napi_coerce_to_string(e->env, v, out) == napi_ok) return ENC_OK;
+  if (has && !e->salvage) return ENC_JS;
+  if (has) clear_exception(e->env);
+  TRY(e, napi_create_string_utf8(e->env, fallback, NAPI_AUTO_LENGTH, out));
+  return ENC_OK;
+}
+
 static int put_error(enc *e, napi_value err) {
-  napi_value name, message, stack, cause, keys;
-  bool has_name, has_msg, has_stack, has_cause;
+  napi_value name, message, stack, cause, errors, keys;
+  bool has_name, has_msg, has_stack, has_cause, has_errors, is_list = false;
   int rc;
-  if ((rc = get_named(e, err, "name", &name, &has_name))) return rc;
-  if ((rc = get_named(e, err, "message", &message, &has_msg))) return rc;
-  if ((rc = get_named(e, err, "stack", &stack, &has_stack))) return rc;
-  napi_value cause_key;
-  TRY(e, napi_create_string_utf8(e->env, "cause", 5, &cause_key));
-  TRY(e, napi_has_own_property(e->env, err, cause_key, &has_cause));
-  if (has_cause) TRY(e, napi_get_named_property(e->env, err, "cause", &cause));
+  if ((rc = error_part(e, err, "name", false, &name, &has_name)) ||
+      (rc = error_part(e, err, "message", false, &message, &has_msg)) ||
+      (rc = error_part(e, err, "stack", false, &stack, &has_stack)) ||
+      (rc = error_part(e, err, "cause", true, &cause, &has_cause)) ||
+      (rc = error_part(e, err, "errors", true, &errors, &has_errors)))
+    return rc;
   uint32_t nkeys;
   if ((rc = own_keys(e, err, &keys, &nkeys))) return rc;
-  /* stack and message are own but usually not enumerable; cause likewise. */
+  /* stack and message are own but usually not enumerable; cause likewise,
+   * and an AggregateError's errors, sent with the properties. */
   napi_valuetype t;
   if (has_stack) {
     TRY(e, napi_typeof(e->env, stack, &t));
     has_stack = t == napi_string;
   }
+  if (has_errors) {
+    bool enumerable = false;
+    TRY(e, napi_is_array(e->env, errors, &is_list));
+    for (uint32_t i = 0; is_list && i < nkeys && !enumerable; i++) {
+      napi_value k;
+      TRY(e, napi_get_element(e->env, keys, i, &k));
+      char buf[8];
+      size_t n;
+      TRY(e, napi_get_value_string_utf8(e->env, k, buf, sizeof buf, &n));
+      enumerable = n == 6 && !memcmp(buf, "errors", 6);
+    }
+    if (enumerable) is_list = false; /* sent among the properties already */
+  }
+  napi_value extra = NULL;
+  if (is_list) TRY(e, napi_create_string_utf8(e->env, "errors", 6, &extra));
   unsigned flags = (has_stack ? KNIT_ERR_STACK : 0) | (has_cause ? KNIT_ERR_CAUSE : 0) |
-                   (nkeys ? KNIT_ERR_PROPS : 0);
+                   (nkeys || extra ? KNIT_ERR_PROPS : 0);
   knit_put_error_head(e->w, flags);
   napi_value s;
-  if (has_name) TRY(e, napi_coerce_to_string(e->env, name, &s));
-  else TRY(e, napi_create_string_utf8(e->env, "Error", 5, &s));
-  if ((rc = put_string(e, s))) return rc;
-  if (has_msg) TRY(e, napi_coerce_to_string(e->env, message, &s));
-  else TRY(e, napi_create_string_utf8(e->env, "", 0, &s));
-  if ((rc = put_string(e, s))) return rc;
+  if ((rc = error_text(e, name, has_name, "Error", &s)) || (rc = put_string(e, s))) return rc;
+  if ((rc = error_text(e, message, has_msg, "", &s)) || (rc = put_string(e, s))) return rc;
   if (has_stack && (rc = put_string(e, stack))) return rc;
-  if (has_cause && (rc = put_value(e, cause))) return rc;
-  if (nkeys && (rc = put_props(e, err, keys, nkeys))) return rc;
+  if (has_cause) {
+    size_t mark = e->w->len;
+    if ((rc = put_value(e, cause)) && !e->salvage) return rc;
+    if (rc) {
+      /* A string says why: no nesting, so it fits where the cause failed. */
+      char text[200];
+      int len = snprintf(text, sizeof text, "cause not sent: %s", unsent(e, rc, mark));
+      knit_put_str8(e->w, text, len < 0 ? 0 : len >= (int)sizeof text ? sizeof text - 1 : (size_t)len);
+    }
+  }
+  if ((nkeys || extra) && (rc = put_props(e, err, keys, nkeys, extra))) return rc;
   return ENC_OK;
 }
 
@@ -455,8 +531,8 @@ void knit__writer_give(knit_env *ke, knit_writer *w) {
   free(w);
 }
 
-int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
-  enc e = {.env = env, .ke = ke, .w = w};
+static int encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w, bool salvage) {
+  enc e = {.env = env, .ke = ke, .w = w, .salvage = salvage};
   knit_writer_reset(w);
   int rc = put_value(&e, value);
   if (rc == ENC_OK && w->err) rc = writer_failed(&e);
@@ -470,6 +546,10 @@ int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
     knit__napi_fail(env, napi_generic_failure, "encoding a value");
     return -1;
   }
+}
+
+int knit__encode(napi_env env, knit_env *ke, napi_value value, knit_writer *w) {
+  return encode(env, ke, value, w, false);
 }
 
 static const char *js_type_name(napi_env env, napi_value v) {
@@ -525,7 +605,7 @@ int knit__encode_as(napi_env env, knit_env *ke, napi_value value, int codec, kni
 }
 
 void knit__encode_thrown(napi_env env, knit_env *ke, napi_value thrown, knit_writer *w) {
-  if (knit__encode(env, ke, thrown, w) == 0) return;
+  if (encode(env, ke, thrown, w, true) == 0) return;
   /* The thrown value itself cannot travel: send an Error that says so. */
   napi_value exc, msg, err;
   napi_get_and_clear_last_exception(env, &exc);

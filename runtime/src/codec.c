@@ -27,6 +27,11 @@ void knit_writer_reset(knit_writer *w) {
   w->err = 0;
 }
 
+void knit_writer_rewind(knit_writer *w, size_t mark) {
+  if (mark < w->len) w->len = mark;
+  w->err = 0;
+}
+
 /* Makes room for @n more bytes; returns where they go, or NULL. */
 static uint8_t *room(knit_writer *w, size_t n) {
   if (w->err) return NULL;

@@ -20,6 +20,30 @@ export const fail = task({
     if (kind === "string") throw "a string";
     if (kind === "object") throw { code: 42 };
     if (kind === "unsendable") throw { f() {} };
+    if (kind === "self-cause") {
+      const e = new Error("loops", { cause: null });
+      e.cause = e;
+      throw e;
+    }
+    if (kind === "bad-parts") {
+      const e = new DomainError("keeps its message");
+      e.socket = new (class Socket {})();
+      e.handler = () => 1;
+      Object.defineProperty(e, "late", { enumerable: true, get() { throw new Error("no"); } });
+      e.status = 503;
+      throw e;
+    }
+    if (kind === "throwing-stack") {
+      const e = new Error("no stack to read");
+      Object.defineProperty(e, "stack", { get() { throw new Error("stack getter"); } });
+      throw e;
+    }
+    if (kind === "deep-cause") {
+      let e = new Error("0");
+      for (let i = 1; i < 300; i++) e = new Error(String(i), { cause: e });
+      throw e;
+    }
+    if (kind === "aggregate") throw new AggregateError([new Error("a"), new TypeError("b")], "both failed");
     return "no throw";
   },
 });
@@ -59,6 +83,38 @@ if (isMain) {
   test("an unsendable throw becomes an Error that says so", async () => {
     const e = (await settle(pool.call.fail("unsendable"))).value;
     assert.ok(e instanceof Error);
+  });
+
+  test("an Error with parts that cannot be sent keeps its name, message and stack", async () => {
+    // The parts that cannot travel are dropped, not the error: a cause that
+    // cannot is replaced by a string that says why.
+    const self = (await settle(pool.call.fail("self-cause"))).value;
+    assert.equal(self.message, "loops");
+    assert.match(self.stack, /loops/);
+    assert.equal(self.cause, "cause not sent: a cyclic value cannot be sent");
+    const parts = (await settle(pool.call.fail("bad-parts"))).value;
+    assert.equal(parts.name, "DomainError");
+    assert.equal(parts.message, "keeps its message");
+    assert.equal(parts.code, "E_DOMAIN");
+    assert.equal(parts.status, 503);
+    assert.deepEqual(["socket", "handler", "late"].filter((k) => k in parts), []);
+    const stackless = (await settle(pool.call.fail("throwing-stack"))).value;
+    assert.equal(stackless.message, "no stack to read");
+    let deep = (await settle(pool.call.fail("deep-cause"))).value;
+    let depth = 0;
+    for (; deep instanceof Error; deep = deep.cause) assert.equal(deep.message, String(299 - depth++));
+    assert.match(deep, /^cause not sent: payload nests deeper than 128 levels/);
+    assert.ok(depth > 50, `${depth} causes arrived`);
+    assert.equal(await pool.call.fail("none"), "no throw");
+  });
+
+  test("an AggregateError keeps its errors", async () => {
+    const e = (await settle(pool.call.fail("aggregate"))).value;
+    assert.ok(e instanceof AggregateError);
+    assert.equal(e.message, "both failed");
+    assert.equal(e.errors.length, 2);
+    assert.ok(e.errors[1] instanceof TypeError);
+    assert.equal(e.errors[1].message, "b");
   });
 
   test("async rejections arrive as Errors", async () => {

@@ -539,6 +539,14 @@ static void test_writer_limits(void **state) {
   assert_int_equal(w.len, len);
   assert_int_equal(knit_writer_error(&w), -EMSGSIZE);
   assert_null(knit_put_binary_space(&w, KNIT_T_UINT8, 0));
+  /* rewind: back to a mark taken before the failed part, error cleared */
+  knit_writer_rewind(&w, 10);
+  assert_int_equal(knit_writer_error(&w), 0);
+  assert_int_equal(w.len, 10);
+  knit_put_tag(&w, KNIT_T_NULL);
+  assert_int_equal(w.len, 11);
+  knit_writer_rewind(&w, 12); /* a mark past the end moves nothing */
+  assert_int_equal(w.len, 11);
   knit_writer_reset(&w);
   assert_int_equal(knit_writer_error(&w), 0);
   assert_int_equal(w.len, 0);

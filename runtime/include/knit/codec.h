@@ -85,6 +85,9 @@ KNIT_EXPORT void knit_writer_init(knit_writer *w, size_t max);
 KNIT_EXPORT void knit_writer_clear(knit_writer *w);
 /* Empties the writer, keeping its buffer and limit. */
 KNIT_EXPORT void knit_writer_reset(knit_writer *w);
+/* Drops what was written after @mark (a length read earlier), and any error
+ * since: the bytes before it are intact, as errors never write. */
+KNIT_EXPORT void knit_writer_rewind(knit_writer *w, size_t mark);
 static inline int knit_writer_error(const knit_writer *w) { return w->err; }
 
 KNIT_EXPORT void knit_put_tag(knit_writer *w, unsigned tag);
