@@ -250,8 +250,16 @@ class Pool {
       rec.onAbort = () => this.settle(rec, false, signal.reason ?? knitError("aborted"));
       signal.addEventListener("abort", rec.onAbort, { once: true });
     }
-    if (arg !== null && typeof arg === "object" && typeof arg.then === "function") {
-      arg.then((value) => {
+    let then;
+    try {
+      then = arg !== null && typeof arg === "object" ? arg.then : undefined;
+    } catch (err) {
+      this.settle(rec, false, err); // a throwing then getter
+      return promise;
+    }
+    if (typeof then === "function") {
+      // Promise.resolve: a then() that throws rejects the call, never the caller.
+      Promise.resolve(arg).then((value) => {
         rec.arg = value;
         if (!rec.settled) this.dispatch(rec);
       }, (err) => this.settle(rec, false, err));

@@ -142,6 +142,14 @@ if (isMain) {
   test("a Promise argument is awaited before sending", async () => {
     const pool = createPool({ threads: 1 })({ add });
     assert.equal(await pool.call.add(Promise.resolve([4, 5])), 9);
+    assert.equal(await pool.call.add({ then: (ok) => ok([2, 3]) }), 5);
+    // A failing argument rejects the call; it never throws at the caller.
+    const why = (p) => p.then(() => "resolved", (e) => `${e.constructor.name}: ${e.message}`);
+    assert.equal(await why(pool.call.add(Promise.reject(new RangeError("arg failed")))), "RangeError: arg failed");
+    assert.equal(await why(pool.call.add({ then() { throw new Error("then threw"); } })), "Error: then threw");
+    assert.equal(await why(pool.call.add({ get then() { throw new TypeError("getter threw"); } })), "TypeError: getter threw");
+    assert.equal(pool.pending, 0);
+    assert.equal(await pool.call.add([1, 2]), 3);
     await pool.shutdown();
   });
 
