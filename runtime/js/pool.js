@@ -726,18 +726,19 @@ class InlineLane {
 
   // The argument as a worker would see it: a decoded copy.
   takeArg(rec) {
-    if (rec.stashed < 0) return knit.decode(knit.encode(rec.arg));
+    if (rec.stashed < 0) return knit.clone(rec.arg, this.pool.options.payload.maxPayloadBytes, false);
     const token = rec.stashed;
     rec.stashed = -1; // spent by unstash even if decoding throws
     return knit.unstash(this.pool.handle, token, true);
   }
 
+  // The result or the throw as the worker would send it back.
   finish(rec, ok, value) {
     this.inflight--;
     try {
-      value = knit.decode(knit.encode(value));
+      value = knit.clone(value, this.pool.options.payload.maxPayloadBytes, !ok);
     } catch (err) {
-      if (ok) [ok, value] = [false, err];
+      [ok, value] = [false, err];
     }
     this.pool.settle(rec, ok, value);
   }

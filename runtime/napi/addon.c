@@ -70,39 +70,27 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* encode(value, max?, codec?) -> ArrayBuffer and decode(ArrayBuffer) ->
- * value: the codec without a lane, for the inliner and tests (calls that
- * wait for a slot use the pool's stash, lane.c). */
-static napi_value encode_js(napi_env env, napi_callback_info info) {
+/* clone(value, max, thrown) -> the value as a worker would receive it,
+ * encoded and decoded with the limit of @max bytes: the inliner's copy of
+ * an argument or a result. With @thrown true, @value was thrown and is
+ * encoded as a worker encodes a throw (parts that cannot travel dropped,
+ * never failing). Throws what a worker's encode would. */
+static napi_value clone_js(napi_env env, napi_callback_info info) {
   size_t argc = 3;
-  napi_value argv[3], out;
+  napi_value argv[3];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   knit_env *ke = knit__env(env);
-  double max = 64u << 20;
-  int32_t codec = 0;
-  if (argc > 1) napi_get_value_double(env, argv[1], &max);
-  if (argc > 2) napi_get_value_int32(env, argv[2], &codec);
-  knit_writer *w = knit__writer_take(env, ke, (size_t)max);
+  double max = 0;
+  bool thrown = false;
+  NAPI_CALL(env, napi_get_value_double(env, argv[1], &max));
+  NAPI_CALL(env, napi_get_value_bool(env, argv[2], &thrown));
+  knit_writer *w = knit__writer_take(env, ke, max > 0 ? (size_t)max : 0);
   if (!w) return NULL;
-  void *mem;
-  if (knit__encode_as(env, ke, argv[0], codec, w) ||
-      napi_create_arraybuffer(env, w->len, &mem, &out) != napi_ok) {
-    out = NULL; /* thrown */
-  } else if (w->len) {
-    memcpy(mem, w->buf, w->len);
-  }
+  napi_value out = NULL;
+  if (thrown) knit__encode_thrown(env, ke, argv[0], w);
+  if (thrown || !knit__encode(env, ke, argv[0], w)) out = knit__decode(env, ke, w->buf, w->len);
   knit__writer_give(ke, w);
   return out;
-}
-
-static napi_value decode_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value v;
-  void *data;
-  size_t len;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
-  NAPI_CALL(env, napi_get_arraybuffer_info(env, v, &data, &len));
-  return knit__decode(env, knit__env(env), data, len);
 }
 
 /* codecId(name) -> the knit_codec whose knit_codec_name() is @name (0, the
@@ -153,8 +141,7 @@ NAPI_MODULE_INIT() {
   NAPI_CALL(env, napi_set_instance_data(env, ke, env_finalize, NULL));
   napi_property_descriptor props[] = {
       {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, NULL},
-      {"encode", NULL, encode_js, NULL, NULL, NULL, napi_default, NULL},
-      {"decode", NULL, decode_js, NULL, NULL, NULL, napi_default, NULL},
+      {"clone", NULL, clone_js, NULL, NULL, NULL, napi_default, NULL},
       {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, NULL},
       {"renice", NULL, renice, NULL, NULL, NULL, napi_default, NULL},
       {"takeItems", NULL, knit__take_items, NULL, NULL, NULL, napi_default, NULL},

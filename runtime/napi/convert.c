@@ -134,10 +134,11 @@ static int put_props(enc *e, napi_value obj, napi_value keys, uint32_t n, napi_v
   for (uint32_t i = 0; i < total; i++) {
     napi_value key = extra, item;
     size_t mark = e->w->len;
+    bool clean = !e->w->err; /* only a failure past the mark can be undone */
     if (i < n) TRY(e, napi_get_element(e->env, keys, i, &key));
     int rc = put_string(e, key);
     if (!rc) rc = napi_get_property(e->env, obj, key, &item) == napi_ok ? put_value(e, item) : ENC_JS;
-    if (rc && !e->salvage) return rc;
+    if (rc && !(e->salvage && clean)) return rc;
     if (rc) unsent(e, rc, mark);
     else sent++;
   }
@@ -220,6 +221,7 @@ static int put_error(enc *e, napi_value err) {
   if (is_list) TRY(e, napi_create_string_utf8(e->env, "errors", 6, &extra));
   unsigned flags = (has_stack ? KNIT_ERR_STACK : 0) | (has_cause ? KNIT_ERR_CAUSE : 0) |
                    (nkeys || extra ? KNIT_ERR_PROPS : 0);
+  size_t head = e->w->len;
   knit_put_error_head(e->w, flags);
   napi_value s;
   if ((rc = error_text(e, name, has_name, "Error", &s)) || (rc = put_string(e, s))) return rc;
@@ -227,12 +229,18 @@ static int put_error(enc *e, napi_value err) {
   if (has_stack && (rc = put_string(e, stack))) return rc;
   if (has_cause) {
     size_t mark = e->w->len;
-    if ((rc = put_value(e, cause)) && !e->salvage) return rc;
+    bool clean = !e->w->err; /* only a failure past the mark can be undone */
+    if ((rc = put_value(e, cause)) && !(e->salvage && clean)) return rc;
     if (rc) {
-      /* A string says why: no nesting, so it fits where the cause failed. */
+      /* A string says why: no nesting, so it fits where the cause failed,
+       * unless the payload is that close to its limit: then no cause. */
       char text[200];
       int len = snprintf(text, sizeof text, "cause not sent: %s", unsent(e, rc, mark));
       knit_put_str8(e->w, text, len < 0 ? 0 : len >= (int)sizeof text ? sizeof text - 1 : (size_t)len);
+      if (e->w->err) {
+        knit_writer_rewind(e->w, mark);
+        knit_patch_error_flags(e->w, head, flags & ~KNIT_ERR_CAUSE);
+      }
     }
   }
   if ((nkeys || extra) && (rc = put_props(e, err, keys, nkeys, extra))) return rc;

@@ -180,6 +180,10 @@ void knit_put_error_head(knit_writer *w, unsigned flags) {
   put_u8(w, flags);
 }
 
+void knit_patch_error_flags(knit_writer *w, size_t at, unsigned flags) {
+  if (!w->err && at + 2 <= w->len && w->buf[at] == KNIT_T_ERROR) w->buf[at + 1] = (uint8_t)flags;
+}
+
 void knit_patch_u32(knit_writer *w, size_t at, uint32_t v) {
   if (!w->err && at + 4 <= w->len) memcpy(w->buf + at, &v, 4);
 }

@@ -1,7 +1,7 @@
 // Codec properties, with fast-check: random values round-trip equal through
 // a worker (encode on the host, decode in the worker, and back) and through
 // the host's own codec (a pool of 0 threads with an inliner runs each call as
-// knit.decode(knit.encode(value)) on the host, the addon's encode/decode
+// knit.clone(value) on the host, the addon's encode/decode
 // reached through the public API). Every typed-array kind at any length and
 // offset (inline, at the 448-byte edge, in the arena), nested objects, Map
 // and Set, unusual strings, bigints of every size, -0, NaN, Dates (invalid

@@ -362,6 +362,12 @@ static void test_symbol_error_envelope(void **state) {
     knit_put_str8(&w, "TypeError", 9);
     knit_put_str8(&w, "bad", 3);
     if (flags) assert_int_equal(validate_exact(w.buf, w.len), -EBADMSG);
+    /* ... unless the flags are patched to say it is absent */
+    knit_patch_error_flags(&w, 0, 0);
+    assert_int_equal(w.buf[1], 0);
+    assert_int_equal(validate_exact(w.buf, w.len), 0);
+    knit_patch_error_flags(&w, 3, KNIT_ERR_STACK); /* not an error head: unchanged */
+    assert_int_equal(validate_exact(w.buf, w.len), 0);
   }
   /* ENVELOPE: a header value, then one ArrayBuffer */
   knit_writer_reset(&w);

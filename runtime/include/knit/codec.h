@@ -106,6 +106,9 @@ KNIT_EXPORT void knit_put_binary(knit_writer *w, unsigned tag, const void *data,
  * through the returned pointer (NULL on error). */
 KNIT_EXPORT uint8_t *knit_put_binary_space(knit_writer *w, unsigned tag, size_t len);
 KNIT_EXPORT void knit_put_error_head(knit_writer *w, unsigned flags);
+/* Rewrites the flags of the error head written at @at (its length before
+ * knit_put_error_head), for a part that is dropped after all. */
+KNIT_EXPORT void knit_patch_error_flags(knit_writer *w, size_t at, unsigned flags);
 /* Raw u32, for counts that are only known after the items were written. */
 KNIT_EXPORT void knit_patch_u32(knit_writer *w, size_t at, uint32_t v);
 
