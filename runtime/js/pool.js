@@ -578,9 +578,10 @@ class Pool {
   }
 
   onWorkerExit(lane, code) {
+    const stopping = lane.closed;
+    const retried = stopping || this.closed ? [] : this.takeBackUntaken(lane);
     // Our last use of the handle; the worker's own teardown drops its part.
     knit.laneClose(this.handle, lane.handle);
-    const stopping = lane.closed;
     lane.closed = true;
     lane.exited?.();
     if (stopping) return;
@@ -598,7 +599,10 @@ class Pool {
       this.settle(rec, false, why);
     }
     const at = this.lanes.indexOf(lane);
-    if (at < 0) return;
+    if (at < 0) {
+      if (retried) this.drainQueue();
+      return;
+    }
     if (!lane.ready && !this.closed) {
       // It never came up: a replacement would fail the same way.
       this.broken = knitError(`a worker failed to start: ${cause?.message ?? `exit code ${code}`}`, { cause });
@@ -615,6 +619,38 @@ class Pool {
     this.lanes[at] = this.startLane(lane.index);
     this.drainQueue();
     this.startPolling();
+  }
+
+  // The calls a dead worker never took never ran: they go back to the head
+  // of the queue, in the order they were made, for another worker. Returns
+  // how many.
+  takeBackUntaken(lane) {
+    const untaken = knit.untaken(this.handle, lane.handle);
+    const back = [];
+    for (let i = 0; i < untaken.length; i += 2) {
+      const rec = this.calls.get(untaken[i]);
+      if (!rec || rec.lane !== lane || rec.settled) {
+        knit.unstash(this.handle, untaken[i + 1], false);
+        continue;
+      }
+      this.calls.delete(rec.id);
+      this.workerInflight--;
+      if (rec.hardTimer) clearTimeout(rec.hardTimer);
+      rec.stashed = untaken[i + 1];
+      back.push(rec);
+    }
+    const n = back.length;
+    if (!n) return 0;
+    back.sort((a, b) => (a.token - b.token) | 0); // tokens count up per lane, wrapping
+    for (const rec of back) {
+      rec.id = 0;
+      rec.lane = null;
+      rec.token = 0;
+      if (rec.hardTimer) rec.hardTimer = null;
+    }
+    for (const rec of this.queue.drain()) back.push(rec);
+    for (const rec of back) this.queue.push(rec);
+    return n;
   }
 
   // -- shutdown

@@ -340,6 +340,40 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* untaken(pool, lane) -> [call, token, ...]: the requests a lane's worker
+ * never took, once it has exited (call before laneClose), each argument
+ * moved into the pool's stash so the call can go to another worker. Empty
+ * while the worker may still be attached: only a consumer known to be gone
+ * can be trusted not to take them after all. */
+static napi_value untaken(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  host_pool *p = get_ptr(env, argv[0]);
+  lane_ref *lr = p ? get_ptr(env, argv[1]) : NULL;
+  if (!lr) return NULL;
+  pthread_mutex_lock(&g_mu);
+  bool gone = !lr->worker_env;
+  pthread_mutex_unlock(&g_mu);
+  knit_msg *msgs = p->msgs;
+  unsigned n = gone ? knit_mailbox_untaken(lr->lane->requests, msgs) : 0;
+  napi_value out, v;
+  NAPI_CALL(env, napi_create_array_with_length(env, 2 * n, &out));
+  for (unsigned i = 0; i < n; i++) {
+    int32_t token = knit__stash_put(p->stash, msgs[i].data, msgs[i].len);
+    if (token < 0) {
+      for (unsigned j = 0; j < i; j++) {
+        napi_get_element(env, out, 2 * j + 1, &v);
+        knit__stash_drop(p->stash, get_i32(env, v));
+      }
+      return throw_errno(env, token, "untaken");
+    }
+    NAPI_CALL(env, napi_create_int32(env, (int32_t)msgs[i].call, &v));
+    NAPI_CALL(env, napi_set_element(env, out, 2 * i, v));
+    NAPI_CALL(env, napi_create_int32(env, token, &v));
+    NAPI_CALL(env, napi_set_element(env, out, 2 * i + 1, v));
+  }
+  return out;
+}
+
 #define STAGED 0
 #define LANE_FULL (-1)
 #define THROWN_JS (-2)
@@ -866,6 +900,7 @@ napi_value knit__lane_init(napi_env env, napi_value exports) {
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
       FN("now", now_ms),
       FN("crowded", crowded),
+      FN("untaken", untaken),
       FN("cancel", cancel),
       FN("cancelled", cancelled),
       FN("wantRoom", want_room),

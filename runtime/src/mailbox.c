@@ -203,6 +203,29 @@ static bool header_sane(const knit_mailbox *mb, const knit_slot_header *h) {
   return knit__arena_contains(&mb->arena, h->offset, h->len);
 }
 
+/* Reads one header into @m; false if it fails its bounds check. */
+static bool read_header(const knit_mailbox *mb, unsigned i, knit_msg *m) {
+  /* Copy the header once: the producer must not change it, but a corrupt
+   * peer might, and checks must hold for the values we use. */
+  knit_slot_header h;
+  memcpy(&h, &mb->slots[i].h, sizeof h);
+  m->slot = i;
+  m->task = h.task;
+  m->call = h.call;
+  m->aux = h.aux;
+  m->enqueued_ns = h.enqueued_ns;
+  if (!header_sane(mb, &h)) {
+    m->status = KNIT_CORRUPT;
+    m->len = 0;
+    m->data = NULL;
+    return false;
+  }
+  m->status = h.status;
+  m->len = (size_t)h.len;
+  m->data = (h.flags & SLOT_IN_ARENA) ? mb->arena.base + h.offset : mb->slots[i].inline_data;
+  return true;
+}
+
 unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
   /* Pairs with the release store in knit_mailbox_publish. */
   uint32_t ready = (knit_load_acquire(&mb->producer_bits) ^ mb->cons_local) & ~mb->taken;
@@ -214,25 +237,21 @@ unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
      * (knit_lane_take orders by token when slots were reused). */
     unsigned i = 31u - (unsigned)__builtin_clz(ready);
     ready &= ~(1u << i);
-    /* Copy the header once: the producer must not change it, but a corrupt
-     * peer might, and checks must hold for the values we use. */
-    knit_slot_header h;
-    memcpy(&h, &mb->slots[i].h, sizeof h);
-    knit_msg *m = &out[n++];
-    m->slot = i;
-    m->task = h.task;
-    m->call = h.call;
-    m->aux = h.aux;
-    m->enqueued_ns = h.enqueued_ns;
-    if (header_sane(mb, &h)) {
-      m->status = h.status;
-      m->len = (size_t)h.len;
-      m->data = (h.flags & SLOT_IN_ARENA) ? mb->arena.base + h.offset : mb->slots[i].inline_data;
-    } else {
-      m->status = KNIT_CORRUPT;
-      m->len = 0;
-      m->data = NULL;
-    }
+    read_header(mb, i, &out[n++]);
+  }
+  return n;
+}
+
+unsigned knit_mailbox_untaken(const knit_mailbox *mb, knit_msg out[KNIT_SLOTS]) {
+  /* The consumer's own words too: it has exited, and its thread's end
+   * ordered its last stores before us. */
+  uint32_t unacked = mb->prod_local ^ knit_load_acquire(&mb->cons_local);
+  uint32_t left = (unacked & ~knit_load_acquire(&mb->taken) & mb->in_flight) | mb->staged;
+  unsigned n = 0;
+  while (left) {
+    unsigned i = 31u - (unsigned)__builtin_clz(left);
+    left &= ~(1u << i);
+    if (read_header(mb, i, &out[n])) n++;
   }
   return n;
 }

@@ -35,6 +35,7 @@ export const withDefault = task({ timeout: { time: 30, default: "fallback" }, f:
 export const withMaybe = task({ timeout: { time: 30, maybe: true }, f: async () => { await sleep(2000); return "late"; } });
 export const withError = task({ timeout: { time: 30, error: new RangeError("too slow") }, f: async () => { await sleep(2000); return "late"; } });
 export const exits = task({ f: (code) => process.exit(code) });
+export const spinThenExit = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); process.exit(5); } });
 export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error("thrown from a timer"); }, 0); return new Promise(() => {}); } });
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
@@ -194,6 +195,20 @@ if (isMain) {
     await rejectsWith(pool.call.rejectsLater(), Error, /unhandled/);
     assert.equal(await pool.call.quick(3), 3);
     await pool.shutdown();
+  });
+
+  test("calls a dead worker never took run on its replacement, once each, in order", async () => {
+    const pool = createPool({ threads: 1 })({ spinThenExit, record, recorded });
+    try {
+      const dying = pool.call.spinThenExit(300);
+      await sleep(100); // it is spinning: what comes now waits in its mailbox, untaken
+      const waiting = Array.from({ length: 40 }, (_, i) => pool.call.record(i)); // 32 slots, 8 queued
+      await rejectsWith(dying, Error, /exited with code 5/);
+      assert.deepEqual(await Promise.all(waiting), Array.from({ length: 40 }, (_, i) => i));
+      assert.deepEqual(await pool.call.recorded(), Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      await pool.shutdown();
+    }
   });
 
   test("a worker that runs out of memory is replaced", async () => {

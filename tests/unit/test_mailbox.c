@@ -146,6 +146,36 @@ static void test_publish_take_ack(void **state) {
   knit_mailbox_destroy(mb);
 }
 
+/* What a consumer that exited never took: published and untaken, and
+ * staged; not what it took (acked or not), not corrupt headers. */
+static void test_untaken(void **state) {
+  (void)state;
+  knit_mailbox *mb = mk(NULL, NULL);
+  knit_msg out[KNIT_SLOTS], got[KNIT_SLOTS];
+  assert_int_equal(knit_mailbox_untaken(mb, got), 0);
+  for (uint32_t call = 1; call <= 3; call++) assert_true(knit_mailbox_put(mb, 0, call, KNIT_OK, "a", 1, 0) >= 0);
+  assert_int_equal(knit_mailbox_publish(mb), 3);
+  assert_int_equal(knit_mailbox_take(mb, out), 3); /* calls 1-3: taken, not acked */
+  assert_int_equal(knit_mailbox_untaken(mb, got), 0);
+  knit_mailbox_ack(mb);
+  for (uint32_t call = 4; call <= 6; call++) assert_true(knit_mailbox_put(mb, 0, call, KNIT_OK, "bc", 2, 0) >= 0);
+  assert_int_equal(knit_mailbox_publish(mb), 3); /* calls 4-6: published, never taken */
+  assert_true(knit_mailbox_put(mb, 0, 7, KNIT_OK, "d", 1, 0) >= 0); /* call 7: staged */
+  assert_int_equal(knit_mailbox_untaken(mb, got), 4);
+  uint32_t seen = 0;
+  for (unsigned i = 0; i < 4; i++) {
+    assert_true(got[i].call >= 4 && got[i].call <= 7);
+    assert_int_equal(got[i].len, got[i].call == 7 ? 1 : 2);
+    assert_memory_equal(got[i].data, got[i].call == 7 ? "d" : "bc", got[i].len);
+    seen |= 1u << got[i].call;
+  }
+  assert_int_equal(seen, 0xF0);
+  /* a header gone bad is left out */
+  ((uint32_t *)knit__mailbox_slot_header(mb, got[0].slot))[2] = 99; /* status: out of range */
+  assert_int_equal(knit_mailbox_untaken(mb, got), 3);
+  knit_mailbox_destroy(mb);
+}
+
 static void test_zero_length_and_stage_len(void **state) {
   (void)state;
   knit_mailbox *mb = mk(NULL, NULL);
@@ -525,6 +555,7 @@ int main(void) {
       cmocka_unit_test(test_create_layout),
       cmocka_unit_test(test_reserve_highest_free_bit),
       cmocka_unit_test(test_publish_take_ack),
+      cmocka_unit_test(test_untaken),
       cmocka_unit_test(test_zero_length_and_stage_len),
       cmocka_unit_test(test_reserved_unstaged_not_published),
       cmocka_unit_test(test_batch_32),

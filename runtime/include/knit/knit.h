@@ -197,6 +197,12 @@ KNIT_EXPORT unsigned knit_mailbox_take(knit_mailbox *mb, knit_msg out[KNIT_SLOTS
  * Their payload memory is then the producer's again. */
 KNIT_EXPORT void knit_mailbox_ack(knit_mailbox *mb);
 
+/* Producer, once the consumer has exited for good: the messages it never
+ * took (published and not taken, or staged), which it never saw and so
+ * never ran, highest slot first. Corrupt headers are left out. Their data
+ * stays valid until the producer reserves again or destroys the mailbox. */
+KNIT_EXPORT unsigned knit_mailbox_untaken(const knit_mailbox *mb, knit_msg out[KNIT_SLOTS]);
+
 /* Room. An ack wakes nobody: a consumer that acks eagerly and then runs its
  * calls for long (async tasks) would leave a producer with more to send
  * asleep until answers come. Producer, before it sleeps:
