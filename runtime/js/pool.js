@@ -579,7 +579,8 @@ class Pool {
 
   onWorkerExit(lane, code) {
     const stopping = lane.closed;
-    const retried = stopping || this.closed ? [] : this.takeBackUntaken(lane);
+    // A worker that never came up breaks the pool (below): nothing is retried.
+    const retried = stopping || this.closed || !lane.ready ? 0 : this.takeBackUntaken(lane);
     // Our last use of the handle; the worker's own teardown drops its part.
     knit.laneClose(this.handle, lane.handle);
     lane.closed = true;
