@@ -594,9 +594,11 @@ class Pool {
       this.workerInflight--;
       const name = this.specs[rec.task].name;
       const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
-      const why = ours
-        ? knitError(`task "${name}" was on a worker that was terminated: ${cause.message.slice("knitting: ".length)}`, { cause })
-        : knitError(`the worker running task "${name}" ${cause ? `crashed: ${cause?.message ?? cause}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
+      const why = !lane.ready
+        ? knitError(`a worker failed to start: ${ours ? cause.message.slice("knitting: ".length) : cause?.message ?? `exit code ${code}`}`, cause ? { cause } : undefined)
+        : ours
+          ? knitError(`task "${name}" was on a worker that was terminated: ${cause.message.slice("knitting: ".length)}`, { cause })
+          : knitError(`the worker running task "${name}" ${cause ? `crashed: ${cause?.message ?? cause}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
       this.settle(rec, false, why);
     }
     const at = this.lanes.indexOf(lane);
@@ -606,7 +608,8 @@ class Pool {
     }
     if (!lane.ready && !this.closed) {
       // It never came up: a replacement would fail the same way.
-      this.broken = knitError(`a worker failed to start: ${cause?.message ?? `exit code ${code}`}`, { cause });
+      const why = cause instanceof Error && cause.message.startsWith("knitting: ") ? cause.message.slice("knitting: ".length) : cause?.message;
+      this.broken = knitError(`a worker failed to start: ${why ?? `exit code ${code}`}`, { cause });
       this.lanes.splice(at, 1);
       if (this.lanes.length === 0 && !this.inline) {
         for (const rec of this.queue.drain()) this.settle(rec, false, this.broken);

@@ -8,6 +8,7 @@ import { assert, rejectsWith, run, settle, test } from "./harness.mjs";
 
 const runtimeName = process.env.KNIT_TEST_RUNTIME ?? "node24";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function notExported(x) { return x; }
 
 export const nap = task({ f: async (ms) => { await sleep(ms); return ms; } });
 export const spin = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; } });
@@ -258,6 +259,14 @@ if (isMain) {
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await bad.shutdown();
+  });
+
+  test("a worker that cannot start: the calls made before and after say so alike", async () => {
+    const pool = createPool({ threads: 1 })({ notExported });
+    const why = /^knitting: a worker failed to start: function task "notExported" is not exported from .*; export it, or wrap it in task\(\)$/;
+    await rejectsWith(pool.call.notExported(1), Error, why);
+    await rejectsWith(pool.call.notExported(2), Error, why);
+    await pool.shutdown();
   });
 
   test("the process exits by itself once its pool is shut down", async () => {
