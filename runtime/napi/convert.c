@@ -160,23 +160,23 @@ static int get_named(enc *e, napi_value obj, const char *name, napi_value *out, 
   return ENC_OK;
 }
 
-/* Part @name of an Error, as a string (@fallback when absent). Salvaging,
- * a part whose getter or toString throws counts as absent. */
+/* Part @name of an Error (an own property only, with @own). Salvaging, a
+ * part whose getter throws counts as absent. */
 static int error_part(enc *e, napi_value err, const char *name, bool own, napi_value *out, bool *has) {
-  napi_value key, v;
+  napi_value key;
   *has = false;
   if (napi_create_string_utf8(e->env, name, NAPI_AUTO_LENGTH, &key) == napi_ok &&
       (own ? napi_has_own_property(e->env, err, key, has) : napi_has_property(e->env, err, key, has)) == napi_ok &&
-      (!*has || napi_get_property(e->env, err, key, &v) == napi_ok)) {
-    *out = v;
+      (!*has || napi_get_property(e->env, err, key, out) == napi_ok))
     return ENC_OK;
-  }
   if (!e->salvage) return ENC_JS;
   clear_exception(e->env);
   *has = false;
   return ENC_OK;
 }
 
+/* Part @v as a string, @fallback when absent. Salvaging, a part whose
+ * toString throws counts as absent. */
 static int error_text(enc *e, napi_value v, bool has, const char *fallback, napi_value *out) {
   if (has && napi_coerce_to_string(e->env, v, out) == napi_ok) return ENC_OK;
   if (has && !e->salvage) return ENC_JS;
