@@ -587,18 +587,21 @@ class Pool {
     lane.exited?.();
     if (stopping) return;
     const cause = lane.crash;
+    // A knitting error from the worker (a hard timeout, a task it cannot
+    // find) is quoted without its prefix.
+    const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
+    const detail = cause == null ? undefined : ours ? cause.message.slice("knitting: ".length) : cause.message ?? String(cause);
     const failed = [];
     for (const rec of this.calls.values()) if (rec.lane === lane) failed.push(rec);
     for (const rec of failed) {
       this.calls.delete(rec.id);
       this.workerInflight--;
       const name = this.specs[rec.task].name;
-      const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
       const why = !lane.ready
-        ? knitError(`a worker failed to start: ${ours ? cause.message.slice("knitting: ".length) : cause?.message ?? `exit code ${code}`}`, cause ? { cause } : undefined)
+        ? knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, cause ? { cause } : undefined)
         : ours
-          ? knitError(`task "${name}" was on a worker that was terminated: ${cause.message.slice("knitting: ".length)}`, { cause })
-          : knitError(`the worker running task "${name}" ${cause ? `crashed: ${cause?.message ?? cause}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
+          ? knitError(`task "${name}" was on a worker that was terminated: ${detail}`, { cause })
+          : knitError(`the worker running task "${name}" ${cause ? `crashed: ${detail}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
       this.settle(rec, false, why);
     }
     const at = this.lanes.indexOf(lane);
@@ -608,8 +611,7 @@ class Pool {
     }
     if (!lane.ready && !this.closed) {
       // It never came up: a replacement would fail the same way.
-      const why = cause instanceof Error && cause.message.startsWith("knitting: ") ? cause.message.slice("knitting: ".length) : cause?.message;
-      this.broken = knitError(`a worker failed to start: ${why ?? `exit code ${code}`}`, { cause });
+      this.broken = knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, { cause });
       this.lanes.splice(at, 1);
       if (this.lanes.length === 0 && !this.inline) {
         for (const rec of this.queue.drain()) this.settle(rec, false, this.broken);
