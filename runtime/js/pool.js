@@ -140,6 +140,7 @@ class Pool {
     this.workerInflight = 0;
     this.pendingCount = 0; // unsettled calls, queued or running
     this.closed = false;
+    this.shutDown = null; // the Error of calls shutdown() settled, once it has
     this.broken = null; // an Error once workers cannot start
     this.rr = 0;
     this.drains = 0; // counts drainQueue passes (Lane.fullIn)
@@ -332,16 +333,26 @@ class Pool {
         rec.stashed = rc - 1;
         rec.arg = undefined;
       }
-      return false;
+      if (!rec.settled) return false;
+      if (rec.stashed >= 0) knit.unstash(this.handle, rec.stashed, false); // settled by a getter
+      rec.stashed = -1;
+      return true;
     }
-    rec.id = id;
-    rec.lane = lane;
-    rec.token = token;
     rec.arg = undefined;
     rec.stashed = -1;
-    lane.inflight++;
-    this.workerInflight++;
-    if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
+    if (rec.settled) {
+      // A getter in the argument settled it (an abort, a shutdown): the
+      // worker skips the request, and nobody waits for its answer.
+      this.calls.delete(id);
+      knit.cancel(lane.handle, token);
+    } else {
+      rec.id = id;
+      rec.lane = lane;
+      rec.token = token;
+      lane.inflight++;
+      this.workerInflight++;
+      if (this.options.worker.hardTimeoutMs && !lane.native) this.armHardTimeout(rec); // a C function cannot be stopped
+    }
     lane.staged = publish ? 0 : lane.staged + 1;
     if (!lane.dirty) {
       lane.dirty = true;
@@ -389,6 +400,14 @@ class Pool {
         return;
       }
       rec.arg = undefined;
+      // A getter in the argument may have settled the call (an abort) or
+      // shut the pool down, whose queue is then drained already.
+      if (rec.settled) {
+        knit.unstash(this.handle, rec.stashed, false);
+        rec.stashed = -1;
+        return;
+      }
+      if (this.shutDown) return this.settle(rec, false, this.shutDown);
     }
     this.queue.push(rec);
   }
@@ -670,7 +689,7 @@ class Pool {
       } else if (delayMs > 0 && this.pendingCount > 0) {
         await Promise.race([new Promise((r) => this.drainWaiters.push(r)), new Promise((r) => setTimeout(r, delayMs))]);
       }
-      const err = knitError("the pool was shut down before this call finished");
+      const err = this.shutDown = knitError("the pool was shut down before this call finished");
       for (const rec of this.queue.drain()) this.settle(rec, false, err);
       for (const rec of this.calls.values()) this.settle(rec, false, err);
       this.calls.clear();

@@ -232,6 +232,30 @@ if (isMain) {
     await rejectsWith(pool.call.nap(1), Error, /shut down/);
   });
 
+  test("a getter that shuts the pool down or aborts its own call while the call is sent: it settles, never hangs", async () => {
+    const settledWithin = (p, ms = 2000) => Promise.race([p.then(() => "resolved", (e) => e.message), sleep(ms).then(() => "hung")]);
+    for (const queued of [false, true]) {
+      // queued: 40 calls ahead fill the lane, so this one is stashed to wait
+      const pool = createPool({ threads: 1 })({ nap, quick });
+      const ahead = Array.from({ length: queued ? 40 : 0 }, () => pool.call.quick(0).catch(() => {}));
+      const call = pool.call.quick({ get x() { pool.shutdown(); return 1; } });
+      assert.match(await settledWithin(call), /shut down/, `queued: ${queued}`);
+      await Promise.all(ahead);
+      await pool.shutdown();
+    }
+    for (const queued of [false, true]) {
+      const pool = createPool({ threads: 1 })({ nap, quick });
+      const ahead = Array.from({ length: queued ? 40 : 0 }, () => pool.call.quick(0));
+      const abort = new AbortController();
+      const call = pool.call.quick({ get x() { abort.abort(new Error("aborted by its own argument")); return 1; } }, { signal: abort.signal });
+      assert.equal(await settledWithin(call), "aborted by its own argument");
+      await Promise.all(ahead);
+      assert.equal(pool.pending, 0);
+      assert.equal(await pool.call.quick(2), 2);
+      await pool.shutdown();
+    }
+  });
+
   test("resolveAfterFinishingAll drains every submitted call", async () => {
     const pool = createPool({ threads: 2, worker: { resolveAfterFinishingAll: true } })({ nap, spin });
     const calls = [];
