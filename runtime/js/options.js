@@ -52,8 +52,9 @@ export function checkPoolOptions(options) {
     };
   }
   // native: C threads for nativeTask()s (default: 1 if the pool has any).
+  // threads 0 without an inliner is refused once the tasks are known (the
+  // Pool constructor): a pool of native tasks only needs no JS worker.
   const native = o.native === undefined ? undefined : int(o.native, "native", 0, 256, undefined);
-  if (threads === 0 && !inliner && !native) throw new TypeError("createPool: threads is 0 and there is no inliner: nothing could run the tasks");
 
   const p = object(o.payload, "payload");
   known(p, "payload", ["payloadInitialBytes", "payloadMaxByteLength", "maxPayloadBytes"]);

@@ -206,6 +206,13 @@ if (isMain) {
     } finally {
       await pool.shutdown();
     }
+    // threads: 0 is enough for native tasks alone; with a JS task it is refused.
+    const nativeOnly = createPool({ threads: 0 })({ add: ffi("add", "[number, number]", "number") });
+    assert.equal(nativeOnly.threads, 0);
+    assert.equal(nativeOnly.native, 1);
+    assert.equal(await nativeOnly.call.add([2, 3]), 5);
+    await nativeOnly.shutdown();
+    assert.throws(() => createPool({ threads: 0 })({ jsDouble, add: ffi("add", "[number, number]", "number") }), /threads is 0 and there is no inliner/);
   });
 
   test("long native calls: timeouts settle on the host, shutdown does not wait for C", async () => {

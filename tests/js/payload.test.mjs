@@ -242,7 +242,7 @@ if (isMain) {
     assert.throws(() => createPool({ payload: { maxPayloadBytes: "big" } }), TypeError);
     assert.throws(() => createPool({ worker: { timers: { spinMicroseconds: -5 } } }), TypeError);
     assert.throws(() => createPool({ threds: 2 }), /unknown option options.threds/);
-    assert.throws(() => createPool({ threads: 0 }), TypeError);
+    assert.throws(() => createPool({ threads: 0 })({ echo }), /threads is 0 and there is no inliner/);
     assert.throws(() => createPool({ inliner: { batchSize: 0 } }), TypeError);
     assert.throws(() => createPool({ debug: "yes" }), TypeError);
     assert.throws(() => createPool()({ notATask: 5 }), TypeError);
