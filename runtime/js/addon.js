@@ -17,6 +17,41 @@ const take = knit.takeItems;
 // 350 vs 346 ns, 5 keys 500 vs 450), so bun hands over the flat array.
 const TAKE_MAX = runtime === "bun" ? 0 : 8192;
 const NO_ITEMS = Object.freeze([]);
+// The call words (knit_env.args, enum knit_arg in common.h, same order):
+// the scalar arguments and results of the per-call functions, written in
+// place rather than passed as N-API values, which cost a Node-API call each
+// to read. Over an ArrayBuffer of its own, so C may keep its address.
+const callArgs = new Int32Array(new ArrayBuffer(8 * 4));
+const TASK = 0, CALL = 1, AUX = 2, CODEC = 3, PUBLISH = 4, STATUS = 5, RESULT = 6;
+
+// knit.submit: 0 staged, -1 lane full, 1 + a stash token (lane.c).
+export function submit(lane, task, call, value, token, codec, publish) {
+  callArgs[TASK] = task;
+  callArgs[CALL] = call;
+  callArgs[AUX] = token;
+  callArgs[CODEC] = codec;
+  callArgs[PUBLISH] = publish ? 1 : 0;
+  knit.submit(lane, value);
+  return callArgs[RESULT];
+}
+
+export function submitStashed(lane, task, call, stashed, token, publish) {
+  callArgs[TASK] = task;
+  callArgs[CALL] = call;
+  callArgs[AUX] = token;
+  callArgs[PUBLISH] = publish ? 1 : 0;
+  knit.submitStashed(lane, stashed);
+  return callArgs[RESULT];
+}
+
+// knit.respond: 0 staged, -1 lane full.
+export function respond(lane, call, status, value) {
+  callArgs[CALL] = call;
+  callArgs[STATUS] = status;
+  knit.respond(lane, value);
+  return callArgs[RESULT];
+}
+
 const Aggregate = AggregateError; // as loaded, like ownKeys
 function aggregateError(message) {
   return new Aggregate([], message);
@@ -41,6 +76,7 @@ knit.init({
   },
   listItems: (array) => apply(take, undefined, array),
   takeMax: TAKE_MAX,
+  callArgs,
   // A plain object's own enumerable string keys and their values, handed
   // to the encoder as take()'s arguments (flat, as an array, when too many
   // for one call): the engine reads them far faster than one Node-API call

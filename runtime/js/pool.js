@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { knit, runtime } from "./addon.js";
+import { knit, runtime, submit, submitStashed } from "./addon.js";
 import { Deque } from "./deque.js";
 import { checkPoolOptions, checkTimeout } from "./options.js";
 import { callerSite } from "./site.js";
@@ -317,8 +317,8 @@ class Pool {
     let rc;
     try {
       rc = rec.stashed >= 0
-        ? knit.submitStashed(lane.handle, rec.task, id, rec.stashed, token, publish)
-        : knit.submit(lane.handle, rec.task, id, rec.arg, token, this.specs[rec.task].codec, publish);
+        ? submitStashed(lane.handle, rec.task, id, rec.stashed, token, publish)
+        : submit(lane.handle, rec.task, id, rec.arg, token, this.specs[rec.task].codec, publish);
     } catch (err) {
       this.calls.delete(id);
       rec.stashed = -1; // spent by the failed submit

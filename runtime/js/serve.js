@@ -4,7 +4,7 @@
 // a watcher thread and lets its event loop sleep. While async tasks are in
 // flight it must not block the event loop, so it uses the watcher at once.
 import { parentPort } from "node:worker_threads";
-import { knit } from "./addon.js";
+import { knit, respond } from "./addon.js";
 import { Deque } from "./deque.js";
 import { workerConfig } from "./env.js";
 import { POOL, TASK } from "./task.js";
@@ -98,9 +98,9 @@ export async function serveWorker(tasks, config = workerConfig) {
     }
     let rc;
     try {
-      rc = knit.respond(lane, call, status, value);
+      rc = respond(lane, call, status, value);
     } catch (err) {
-      rc = knit.respond(lane, call, THROWN, err);
+      rc = respond(lane, call, THROWN, err);
     }
     if (rc === FULL) defer(call, status, value);
     else dirty = true;
@@ -111,9 +111,9 @@ export async function serveWorker(tasks, config = workerConfig) {
     while (backlog.length) {
       let rc;
       try {
-        rc = knit.respond(lane, backlog.at(0), backlog.at(1), backlog.at(2));
+        rc = respond(lane, backlog.at(0), backlog.at(1), backlog.at(2));
       } catch (err) {
-        rc = knit.respond(lane, backlog.at(0), THROWN, err);
+        rc = respond(lane, backlog.at(0), THROWN, err);
       }
       if (rc === FULL) break;
       backlog.drop(3);

@@ -34,6 +34,7 @@ static void env_finalize(napi_env env, void *data, void *hint) {
   knit_env *ke = data;
   for (int i = 0; i < B_COUNT; i++)
     if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
+  if (ke->args_ref) napi_delete_reference(env, ke->args_ref);
   knit_writer_clear(&ke->writer);
   knit__shapes_free(env, ke->shapes);
   free(ke->units);
@@ -41,7 +42,8 @@ static void env_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* init(builtins): the JS side hands over the constructors and helpers the
- * converters use, by name, and takeMax (knit_env.take_max). */
+ * converters use, by name, takeMax (knit_env.take_max) and callArgs (the
+ * call words, knit_env.args). */
 static napi_value init_builtins(napi_env env, napi_callback_info info) {
   static const char *const names[B_COUNT] = {
       [B_OBJECT_PROTO] = "objectProto", [B_MAP] = "Map", [B_SET] = "Set",
@@ -63,9 +65,22 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
     if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
     NAPI_CALL(env, napi_create_reference(env, v, 1, &ke->builtins[i]));
   }
-  napi_value take_max;
+  napi_value take_max, args, ab;
   NAPI_CALL(env, napi_get_named_property(env, obj, "takeMax", &take_max));
   NAPI_CALL(env, napi_get_value_uint32(env, take_max, &ke->take_max));
+  /* An Int32Array over an ArrayBuffer of its own: its memory never moves. */
+  napi_typedarray_type type;
+  size_t len, off;
+  void *data;
+  NAPI_CALL(env, napi_get_named_property(env, obj, "callArgs", &args));
+  NAPI_CALL(env, napi_get_typedarray_info(env, args, &type, &len, &data, &ab, &off));
+  if (type != napi_int32_array || len < KNIT_ARG_COUNT) {
+    napi_throw_type_error(env, "KNIT_INTERNAL", "init: callArgs must be an Int32Array of the call words");
+    return NULL;
+  }
+  if (ke->args_ref) napi_delete_reference(env, ke->args_ref);
+  NAPI_CALL(env, napi_create_reference(env, args, 1, &ke->args_ref));
+  ke->args = data;
   ke->ready = true;
   return NULL;
 }

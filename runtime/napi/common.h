@@ -42,6 +42,18 @@ enum knit_builtin {
 
 typedef struct knit_shapes knit_shapes;
 
+/* The call words (knit_env.args, callArgs in addon.js): the scalar
+ * arguments and results of the per-call functions (submit, submitStashed,
+ * respond), written and read in place rather than passed as N-API values,
+ * each of which costs a Node-API call to read (~4 ns on node, ~7 on bun).
+ * A function reads them all before it runs any JS (a getter may make a
+ * call that rewrites them) and writes its result last. */
+enum knit_arg {
+  KNIT_ARG_TASK, KNIT_ARG_CALL, KNIT_ARG_AUX, KNIT_ARG_CODEC, KNIT_ARG_PUBLISH,
+  KNIT_ARG_STATUS, KNIT_ARG_RESULT,
+  KNIT_ARG_COUNT
+};
+
 typedef struct knit_env {
   napi_ref builtins[B_COUNT];
   bool ready;
@@ -52,6 +64,8 @@ typedef struct knit_env {
   struct enc *encoding; /* the walk under way, for knit__take_items() */
   uint32_t take_max;    /* most items per takeItems() call; 0: never */
   knit_shapes *shapes;  /* object makers for the decoder (shape.c) */
+  int32_t *args;        /* the call words, KNIT_ARG_COUNT of them */
+  napi_ref args_ref;    /* keeps their Int32Array alive */
 } knit_env;
 
 knit_env *knit__env(napi_env env);

@@ -378,11 +378,24 @@ static napi_value untaken(napi_env env, napi_callback_info info) {
 #define LANE_FULL (-1)
 #define THROWN_JS (-2)
 
+/* A request's header words, read from the call words (knit_env.args)
+ * before anything can rewrite them. */
+typedef struct request_words {
+  uint32_t task, call, aux;
+  int32_t codec;
+  bool publish;
+} request_words;
+
+static request_words read_request_words(const int32_t *a) {
+  return (request_words){.task = (uint32_t)a[KNIT_ARG_TASK], .call = (uint32_t)a[KNIT_ARG_CALL],
+                         .aux = (uint32_t)a[KNIT_ARG_AUX], .codec = a[KNIT_ARG_CODEC],
+                         .publish = a[KNIT_ARG_PUBLISH] != 0};
+}
+
 /* Copies an encoded argument into a request slot, publishing the lane's
- * staged requests too when @publish is true: STAGED, LANE_FULL, or
- * THROWN_JS after throwing a RangeError (it can never fit). */
-static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value call,
-                         napi_value aux, napi_value publish, const uint8_t *data, size_t len) {
+ * staged requests too when @rq->publish: STAGED, LANE_FULL, or THROWN_JS
+ * after throwing a RangeError (it can never fit). */
+static int stage_request(napi_env env, lane_ref *lr, const request_words *rq, const uint8_t *data, size_t len) {
   knit_mailbox *mb = lr->lane->requests;
   uint8_t *buf;
   int slot = knit_mailbox_reserve(mb, len, &buf);
@@ -392,40 +405,42 @@ static int stage_request(napi_env env, lane_ref *lr, napi_value task, napi_value
     return THROWN_JS;
   }
   memcpy(buf, data, len);
-  knit_mailbox_set_aux(mb, (unsigned)slot, (uint32_t)get_i32(env, aux));
-  knit_mailbox_stage(mb, (unsigned)slot, (uint32_t)get_i32(env, task), (uint32_t)get_i32(env, call),
-                     KNIT_OK, len, 0); /* unstamped: a clock read per call is ~20 ns */
-  bool now = false;
-  napi_get_value_bool(env, publish, &now);
-  if (now) knit_mailbox_publish(mb);
+  knit_mailbox_set_aux(mb, (unsigned)slot, rq->aux);
+  knit_mailbox_stage(mb, (unsigned)slot, rq->task, rq->call, KNIT_OK, len,
+                     0); /* unstamped: a clock read per call is ~20 ns */
+  if (rq->publish) knit_mailbox_publish(mb);
   return STAGED;
 }
 
-/* submit(lane, task, call, value, aux, codec, publish) -> 0 when staged, -1
- * when the lane is full (then stash() the value), or 1 + a stash token when
- * the lane filled while the value was encoded (a getter in it made a call):
- * the value is not read twice. Throws TypeError/RangeError for payloads that
- * cannot be sent; codec (a knit_codec, 0 = any) is the argument type a
- * knitgen table declares. With publish true, the lane's staged requests go
- * out at once (one Node-API call fewer than flushRequests after it). */
+/* submit(lane, value), with the call words task, call, aux (the call's
+ * token), codec and publish set: result 0 when staged, -1 when the lane is
+ * full (then stash() the value), or 1 + a stash token when the lane filled
+ * while the value was encoded (a getter in it made a call): the value is
+ * not read twice. Throws TypeError/RangeError for payloads that cannot be
+ * sent; codec (a knit_codec, 0 = any) is the argument type a knitgen table
+ * declares. With publish set, the lane's staged requests go out at once
+ * (one Node-API call fewer than flushRequests after it). */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  ARGS(7);
+  ARGS(2);
   knit_env *ke = knit__env(env);
+  request_words rq = read_request_words(ke->args);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
-  if (knit_mailbox_in_use(lr->lane->requests) == KNIT_SLOTS) return num(env, LANE_FULL); /* skip the encode */
-  knit_writer *w = knit__writer_take(env, ke, lr->payload_max);
-  if (!w) return NULL;
-  int rc = knit__encode_as(env, ke, argv[3], get_i32(env, argv[5]), w)
-               ? THROWN_JS
-               : stage_request(env, lr, argv[1], argv[2], argv[4], argv[6], w->buf, w->len);
-  if (rc == LANE_FULL) {
-    int32_t token = knit__stash_put(lr->pool->stash, w->buf, w->len);
-    rc = token < 0 ? THROWN_JS : token + 1;
-    if (token < 0) throw_errno(env, token, "submit");
+  int rc = LANE_FULL;
+  if (knit_mailbox_in_use(lr->lane->requests) < KNIT_SLOTS) { /* else skip the encode */
+    knit_writer *w = knit__writer_take(env, ke, lr->payload_max);
+    if (!w) return NULL;
+    rc = knit__encode_as(env, ke, argv[1], rq.codec, w) ? THROWN_JS : stage_request(env, lr, &rq, w->buf, w->len);
+    if (rc == LANE_FULL) {
+      int32_t token = knit__stash_put(lr->pool->stash, w->buf, w->len);
+      rc = token < 0 ? THROWN_JS : token + 1;
+      if (token < 0) throw_errno(env, token, "submit");
+    }
+    knit__writer_give(ke, w);
   }
-  knit__writer_give(ke, w);
-  return rc == THROWN_JS ? NULL : num(env, rc);
+  if (rc == THROWN_JS) return NULL;
+  ke->args[KNIT_ARG_RESULT] = rc; /* last: a getter's call wrote its own before */
+  return NULL;
 }
 
 /* stash(pool, value, codec) -> token: encodes the argument of a call that
@@ -444,20 +459,24 @@ static napi_value stash(napi_env env, napi_callback_info info) {
   return token < 0 ? throw_errno(env, token, "stash") : num(env, token);
 }
 
-/* submitStashed(lane, task, call, token, aux, publish) -> like submit, for a
- * stashed argument; the token is spent unless the lane is full. */
+/* submitStashed(lane, token) -> like submit, for a stashed argument (the
+ * call words but codec set); the token is spent unless the lane is full. */
 static napi_value submit_stashed(napi_env env, napi_callback_info info) {
-  ARGS(6);
+  ARGS(2);
+  knit_env *ke = knit__env(env);
+  request_words rq = read_request_words(ke->args);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_stash *st = lr->pool->stash;
-  int32_t token = get_i32(env, argv[3]);
+  int32_t token = get_i32(env, argv[1]);
   size_t len;
   const uint8_t *data = knit__stash_get(st, token, &len);
   if (!data) return throw_errno(env, -ENOENT, "submitStashed: no such token");
-  int rc = stage_request(env, lr, argv[1], argv[2], argv[4], argv[5], data, len);
+  int rc = stage_request(env, lr, &rq, data, len);
   if (rc != LANE_FULL) knit__stash_drop(st, token);
-  return rc == THROWN_JS ? NULL : num(env, rc);
+  if (rc == THROWN_JS) return NULL;
+  ke->args[KNIT_ARG_RESULT] = rc;
+  return NULL;
 }
 
 /* unstash(pool, token, decode) -> the value when decode is true (the
@@ -734,36 +753,39 @@ static napi_value take(napi_env env, napi_callback_info info) {
   return hand_over(env, ke, argv[1], values, n);
 }
 
-/* respond(lane, call, status, value) -> 0 staged, -1 full. Throws if the
- * value cannot be sent (the caller then responds with that error). */
+/* respond(lane, value), with the call words call and status set: result 0
+ * staged, -1 full. Throws if the value cannot be sent (the caller then
+ * responds with that error). */
 static napi_value respond(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  ARGS(2);
   knit_env *ke = knit__env(env);
+  uint32_t call = (uint32_t)ke->args[KNIT_ARG_CALL], status = (uint32_t)ke->args[KNIT_ARG_STATUS];
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
-  if (knit_load_seq(&lr->closing)) return num(env, 0); /* nobody is listening */
-  uint32_t status = (uint32_t)get_i32(env, argv[2]);
+  if (knit_load_seq(&lr->closing)) { /* nobody is listening */
+    ke->args[KNIT_ARG_RESULT] = 0;
+    return NULL;
+  }
   knit_writer *w = knit__writer_take(env, ke, lr->payload_max);
   if (!w) return NULL;
   bool thrown = false;
-  if (status == KNIT_THROWN) knit__encode_thrown(env, ke, argv[3], w);
-  else thrown = knit__encode(env, ke, argv[3], w) != 0;
+  if (status == KNIT_THROWN) knit__encode_thrown(env, ke, argv[1], w);
+  else thrown = knit__encode(env, ke, argv[1], w) != 0;
   uint8_t *buf;
   knit_mailbox *mb = lr->lane->responses;
   int slot = thrown ? 0 : knit_mailbox_reserve(mb, w->len, &buf);
   if (!thrown && slot >= 0) {
     memcpy(buf, w->buf, w->len);
-    knit_mailbox_stage(mb, (unsigned)slot, 0, (uint32_t)get_i32(env, argv[1]), status, w->len,
-                       0); /* responses carry no enqueue time */
+    knit_mailbox_stage(mb, (unsigned)slot, 0, call, status, w->len, 0); /* responses carry no enqueue time */
   }
   knit__writer_give(ke, w);
   if (thrown) return NULL;
-  if (slot == -EAGAIN) return num(env, LANE_FULL);
-  if (slot < 0) {
+  if (slot < 0 && slot != -EAGAIN) {
     napi_throw_range_error(env, "KNIT_TOO_LARGE", "result does not fit the arena (payload.payloadMaxByteLength)");
     return NULL;
   }
-  return num(env, 0);
+  ke->args[KNIT_ARG_RESULT] = slot == -EAGAIN ? LANE_FULL : 0;
+  return NULL;
 }
 
 static napi_value flush_responses(napi_env env, napi_callback_info info) {
