@@ -20,8 +20,8 @@ const NO_ITEMS = Object.freeze([]);
 // The call words (knit_env.args, enum knit_arg in common.h, same order):
 // the scalar arguments and results of the per-call functions, written in
 // place rather than passed as N-API values, which cost a Node-API call each
-// to read. Over an ArrayBuffer of its own, so C may keep its address.
-const callArgs = new Int32Array(new ArrayBuffer(8 * 4));
+// to read. The addon makes them, one set per thread.
+const callArgs = knit.callArgs;
 const TASK = 0, CALL = 1, AUX = 2, CODEC = 3, PUBLISH = 4, STATUS = 5, RESULT = 6;
 
 // knit.submit: 0 staged, -1 lane full, 1 + a stash token (lane.c).
@@ -76,7 +76,6 @@ knit.init({
   },
   listItems: (array) => apply(take, undefined, array),
   takeMax: TAKE_MAX,
-  callArgs,
   // A plain object's own enumerable string keys and their values, handed
   // to the encoder as take()'s arguments (flat, as an array, when too many
   // for one call): the engine reads them far faster than one Node-API call

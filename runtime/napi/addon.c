@@ -42,8 +42,7 @@ static void env_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* init(builtins): the JS side hands over the constructors and helpers the
- * converters use, by name, takeMax (knit_env.take_max) and callArgs (the
- * call words, knit_env.args). */
+ * converters use, by name, and takeMax (knit_env.take_max). */
 static napi_value init_builtins(napi_env env, napi_callback_info info) {
   static const char *const names[B_COUNT] = {
       [B_OBJECT_PROTO] = "objectProto", [B_MAP] = "Map", [B_SET] = "Set",
@@ -65,22 +64,9 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
     if (ke->builtins[i]) napi_delete_reference(env, ke->builtins[i]);
     NAPI_CALL(env, napi_create_reference(env, v, 1, &ke->builtins[i]));
   }
-  napi_value take_max, args, ab;
+  napi_value take_max;
   NAPI_CALL(env, napi_get_named_property(env, obj, "takeMax", &take_max));
   NAPI_CALL(env, napi_get_value_uint32(env, take_max, &ke->take_max));
-  /* An Int32Array over an ArrayBuffer of its own: its memory never moves. */
-  napi_typedarray_type type;
-  size_t len, off;
-  void *data;
-  NAPI_CALL(env, napi_get_named_property(env, obj, "callArgs", &args));
-  NAPI_CALL(env, napi_get_typedarray_info(env, args, &type, &len, &data, &ab, &off));
-  if (type != napi_int32_array || len < KNIT_ARG_COUNT) {
-    napi_throw_type_error(env, "KNIT_INTERNAL", "init: callArgs must be an Int32Array of the call words");
-    return NULL;
-  }
-  if (ke->args_ref) napi_delete_reference(env, ke->args_ref);
-  NAPI_CALL(env, napi_create_reference(env, args, 1, &ke->args_ref));
-  ke->args = data;
   ke->ready = true;
   return NULL;
 }
@@ -148,12 +134,29 @@ static napi_value renice(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The call words (knit_env.args) as exports.callArgs: made here, once per
+ * env, so that every JS module instance loading this addon shares them. An
+ * ArrayBuffer's memory does not move while it lives; the reference keeps
+ * it alive. */
+static int make_call_words(napi_env env, knit_env *ke, napi_value exports) {
+  napi_value ab, words;
+  void *data;
+  NAPI_CALL_INT(env, napi_create_arraybuffer(env, KNIT_ARG_COUNT * sizeof(int32_t), &data, &ab));
+  NAPI_CALL_INT(env, napi_create_typedarray(env, napi_int32_array, KNIT_ARG_COUNT, ab, 0, &words));
+  NAPI_CALL_INT(env, napi_create_reference(env, words, 1, &ke->args_ref));
+  napi_property_descriptor pd = {.utf8name = "callArgs", .value = words, .attributes = napi_enumerable};
+  NAPI_CALL_INT(env, napi_define_properties(env, exports, 1, &pd));
+  ke->args = data;
+  return 0;
+}
+
 NAPI_MODULE_INIT() {
   knit_env *ke = calloc(1, sizeof *ke);
   if (!ke) return NULL;
   knit_writer_init(&ke->writer, 8u << 20);
   ke->shapes = knit__shapes_new(); /* NULL: objects are made property by property */
   NAPI_CALL(env, napi_set_instance_data(env, ke, env_finalize, NULL));
+  if (make_call_words(env, ke, exports)) return NULL;
   napi_property_descriptor props[] = {
       {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, NULL},
       {"clone", NULL, clone_js, NULL, NULL, NULL, napi_default, NULL},

@@ -6,6 +6,10 @@ import { assert, run, test } from "./harness.mjs";
 
 export const add = task({ f: ([a, b]) => a + b });
 export const greet = (name) => `hello ${name}`;
+// A second instance of the package's addon module in every thread (as a
+// bundle next to an unbundled copy would make), over the same addon: it
+// inits the addon again, which must not disturb the first instance.
+const second = await import(new URL("./addon.js?second", import.meta.resolve("knitting")).href);
 export const slowEcho = task({
   f: async ([value, ms]) => {
     await new Promise((r) => setTimeout(r, ms));
@@ -137,6 +141,17 @@ if (isMain) {
     const pool = createPool({ threads: 0, inliner: true })({ add });
     assert.equal(await pool.call.add([2, 3]), 5);
     await pool.shutdown();
+  });
+
+  test("a second instance of the addon's JS module in each thread: calls still get their own results", async () => {
+    assert.equal(second.knit, (await import(new URL("./addon.js", import.meta.resolve("knitting")).href)).knit);
+    const pool = createPool({ threads: 2 })({ add, greet });
+    try {
+      const out = await Promise.all(Array.from({ length: 2000 }, (_, i) => (i % 2 ? pool.call.add([i, 1]) : pool.call.greet(String(i)))));
+      out.forEach((v, i) => assert.equal(v, i % 2 ? i + 1 : `hello ${i}`));
+    } finally {
+      await pool.shutdown();
+    }
   });
 
   test("a Promise argument is awaited before sending", async () => {
