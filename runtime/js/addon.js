@@ -24,22 +24,23 @@ const NO_ITEMS = Object.freeze([]);
 const callArgs = knit.callArgs;
 const TASK = 0, CALL = 1, AUX = 2, CODEC = 3, PUBLISH = 4, STATUS = 5, RESULT = 6;
 
-// knit.submit: 0 staged, -1 lane full, 1 + a stash token (lane.c).
-export function submit(lane, task, call, value, token, codec, publish) {
+function setRequest(task, call, token, publish) {
   callArgs[TASK] = task;
   callArgs[CALL] = call;
   callArgs[AUX] = token;
-  callArgs[CODEC] = codec;
   callArgs[PUBLISH] = publish ? 1 : 0;
+}
+
+// knit.submit: 0 staged, -1 lane full, 1 + a stash token (lane.c).
+export function submit(lane, task, call, value, token, codec, publish) {
+  setRequest(task, call, token, publish);
+  callArgs[CODEC] = codec;
   knit.submit(lane, value);
   return callArgs[RESULT];
 }
 
 export function submitStashed(lane, task, call, stashed, token, publish) {
-  callArgs[TASK] = task;
-  callArgs[CALL] = call;
-  callArgs[AUX] = token;
-  callArgs[PUBLISH] = publish ? 1 : 0;
+  setRequest(task, call, token, publish);
   knit.submitStashed(lane, stashed);
   return callArgs[RESULT];
 }
