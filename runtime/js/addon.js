@@ -6,6 +6,7 @@ import { Envelope } from "./envelope.js";
 const require = createRequire(import.meta.url);
 const ownKeys = Object.keys; // as loaded: later patches do not change what is sent
 const apply = Reflect.apply; // as loaded, like ownKeys
+const isArray = Array.isArray; // likewise
 const Compile = Function; // likewise
 const stringLiteral = JSON.stringify; // a string in, a JS string literal out
 export const knit = require("./knit.node");
@@ -126,6 +127,18 @@ knit.init({
       const chunk = chunks[c];
       for (let i = 0; i < chunk.length; i++) out[out.length] = chunk[i];
     }
+    return out;
+  },
+  // An object whose prototype reads as null that is an array all the same (a
+  // Proxy over one): a plain copy of what its traps show, else null; its
+  // length alone if that is over @room (every item takes a byte at least).
+  // An index loop, like concat.
+  arrayCopy(value, room) {
+    if (!isArray(value)) return null;
+    const n = value.length;
+    if (!(n <= room)) return n;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = value[i];
     return out;
   },
   mapFrom(flat) {

@@ -52,7 +52,7 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
       [B_MAP_FROM] = "mapFrom", [B_SET_FROM] = "setFrom", [B_ERRORS] = "errors",
       [B_OBJECT_ENTRIES] = "objectEntries", [B_LIST_ITEMS] = "listItems",
       [B_OBJECT_SHAPE] = "objectShape", [B_PACK] = "pack",
-      [B_CONCAT] = "concat",
+      [B_CONCAT] = "concat", [B_ARRAY_COPY] = "arrayCopy",
   };
   size_t argc = 1;
   napi_value obj;

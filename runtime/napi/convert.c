@@ -436,7 +436,22 @@ static int put_object(enc *e, napi_value v) {
     if (!is_ab) return fail(e, ENC_TYPE, "%s", "an Envelope's payload must be an ArrayBuffer");
     return put_value(e, payload);
   }
-  if (is_null(e, proto)) return put_via(e, B_OBJECT_ENTRIES, KNIT_T_OBJECT, v);
+  if (is_null(e, proto)) {
+    /* A Proxy's prototype reads as null (see above). One over an array
+     * (Array.isArray) is sent as the array its traps show, not as an
+     * object with index keys; arrayCopy returns null for anything else. */
+    napi_value args[2] = {v}, copy;
+    napi_valuetype t;
+    TRY(e, napi_create_double(e->env, (double)(e->w->max - e->w->len), &args[1]));
+    if (call_with(e->env, e->ke, B_ARRAY_COPY, args, 2, &copy)) return ENC_JS;
+    TRY(e, napi_typeof(e->env, copy, &t));
+    if (t == napi_object) return put_value(e, copy);
+    if (t == napi_number) { /* too long to ever fit */
+      e->w->err = -EMSGSIZE;
+      return writer_failed(e);
+    }
+    return put_via(e, B_OBJECT_ENTRIES, KNIT_T_OBJECT, v);
+  }
   napi_value ctor, name;
   char buf[96] = "an object with a custom prototype";
   bool has;

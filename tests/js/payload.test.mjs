@@ -185,6 +185,19 @@ if (isMain) {
     assert.deepEqual(await Promise.all(backlog), Array.from({ length: 100 }, (_, i) => i));
   });
 
+  test("a Proxy sends what its traps show: over an array, an array", async () => {
+    assert.deepEqual(await pool.call.echo(new Proxy({ a: 1 }, {})), { a: 1 });
+    const list = await pool.call.echo({ list: new Proxy([1, new Proxy(["x"], {}), { a: new Proxy([], {}) }], {}) });
+    assert.ok(Array.isArray(list.list) && Array.isArray(list.list[1]) && Array.isArray(list.list[2].a));
+    assert.deepEqual(list, { list: [1, ["x"], { a: [] }] });
+    const self = new Proxy([], {});
+    self.push(self);
+    await rejectsWith(pool.call.echo(self), TypeError, /cyclic/);
+    await rejectsWith(pool.call.echo(new Proxy(new Array(1e9), {})), RangeError, /limit/); // at once, not after 1e9 traps
+    const nullProto = Object.assign(Object.create(null), { k: 1 });
+    assert.deepEqual({ ...(await pool.call.echo(nullProto)) }, { k: 1 });
+  });
+
   test("a getter whose call takes the lane's last slot runs once", async () => {
     // Each outer call's getter makes an inner call, so the two take slots in
     // turn; with the worker held, one filler call decides which of them gets
