@@ -41,6 +41,7 @@ export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error(
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
+export const bump = task({ f: (n) => Atomics.add(globalThis.__counter, 0, n) });
 let sawAbort = 0;
 export const patient = task({
   abortSignal: { hasAborted: true },
@@ -283,6 +284,19 @@ if (isMain) {
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await bad.shutdown();
+  });
+
+  test("memory shared with the workers goes in worker.bootstrap's data; a call refuses a SharedArrayBuffer", async () => {
+    const counter = new SharedArrayBuffer(4);
+    const href = new URL("./fixtures/bootstrap.mjs", import.meta.url).href;
+    const pool = createPool({ threads: 2, worker: { bootstrap: { href, name: "shareCounter", data: { counter } } } })({ bump });
+    try {
+      await Promise.all(Array.from({ length: 100 }, () => pool.call.bump(1)));
+      assert.equal(new Int32Array(counter)[0], 100, "both workers added to the host's memory");
+      await rejectsWith(pool.call.bump(counter), TypeError, /SharedArrayBuffer cannot be sent/);
+    } finally {
+      await pool.shutdown();
+    }
   });
 
   test("a worker that cannot start: the calls made before and after say so alike", async () => {
