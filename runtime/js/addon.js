@@ -7,6 +7,7 @@ const require = createRequire(import.meta.url);
 const ownKeys = Object.keys; // as loaded: later patches do not change what is sent
 const apply = Reflect.apply; // as loaded, like ownKeys
 const isArray = Array.isArray; // likewise
+const Aggregate = AggregateError; // likewise
 const Compile = Function; // likewise
 const stringLiteral = JSON.stringify; // a string in, a JS string literal out
 export const knit = require("./knit.node");
@@ -18,6 +19,11 @@ const take = knit.takeItems;
 // 350 vs 346 ns, 5 keys 500 vs 450), so bun hands over the flat array.
 const TAKE_MAX = runtime === "bun" ? 0 : 8192;
 const NO_ITEMS = Object.freeze([]);
+// The decoder calls an error class with new and the message; an
+// AggregateError's errors come after, with the other properties.
+function aggregateError(message) {
+  return new Aggregate([], message);
+}
 // The call words (knit_env.args, enum knit_arg in common.h, same order):
 // the scalar arguments and results of the per-call functions, written in
 // place rather than passed as N-API values, which cost a Node-API call each
@@ -54,10 +60,6 @@ export function respond(lane, call, status, value) {
   return callArgs[RESULT];
 }
 
-const Aggregate = AggregateError; // as loaded, like ownKeys
-function aggregateError(message) {
-  return new Aggregate([], message);
-}
 
 knit.init({
   objectProto: Object.prototype,
@@ -147,7 +149,5 @@ knit.init({
     return map;
   },
   setFrom: (values) => new Set(values),
-  // Called with new and the message; AggregateError's errors come after,
-  // with the other properties.
   errors: { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError: aggregateError },
 });

@@ -333,10 +333,7 @@ class Pool {
         rec.stashed = rc - 1;
         rec.arg = undefined;
       }
-      if (!rec.settled) return false;
-      if (rec.stashed >= 0) knit.unstash(this.handle, rec.stashed, false); // settled by a getter
-      rec.stashed = -1;
-      return true;
+      return false; // enqueue() drops a call a getter settled meanwhile
     }
     rec.arg = undefined;
     rec.stashed = -1;
@@ -400,15 +397,15 @@ class Pool {
         return;
       }
       rec.arg = undefined;
-      // A getter in the argument may have settled the call (an abort) or
-      // shut the pool down, whose queue is then drained already.
-      if (rec.settled) {
-        knit.unstash(this.handle, rec.stashed, false);
-        rec.stashed = -1;
-        return;
-      }
-      if (this.shutDown) return this.settle(rec, false, this.shutDown);
     }
+    // A getter in the argument may have settled the call (an abort) or shut
+    // the pool down, whose queue is then drained already.
+    if (rec.settled) {
+      knit.unstash(this.handle, rec.stashed, false);
+      rec.stashed = -1;
+      return;
+    }
+    if (this.shutDown) return this.settle(rec, false, this.shutDown);
     this.queue.push(rec);
   }
 
@@ -660,7 +657,6 @@ class Pool {
       }
       this.calls.delete(rec.id);
       this.workerInflight--;
-      if (rec.hardTimer) clearTimeout(rec.hardTimer);
       rec.stashed = untaken[i + 1];
       back.push(rec);
     }
@@ -668,10 +664,13 @@ class Pool {
     if (!n) return 0;
     back.sort((a, b) => (a.token - b.token) | 0); // tokens count up per lane, wrapping
     for (const rec of back) {
+      if (rec.hardTimer) {
+        clearTimeout(rec.hardTimer);
+        rec.hardTimer = null;
+      }
       rec.id = 0;
       rec.lane = null;
       rec.token = 0;
-      if (rec.hardTimer) rec.hardTimer = null;
     }
     for (const rec of this.queue.drain()) back.push(rec);
     for (const rec of back) this.queue.push(rec);
