@@ -24,12 +24,6 @@ void knit__napi_fail(napi_env env, napi_status status, const char *what) {
   napi_throw_error(env, "KNIT_INTERNAL", msg);
 }
 
-knit_env *knit__env(napi_env env) {
-  knit_env *ke = NULL;
-  napi_get_instance_data(env, (void **)&ke);
-  return ke;
-}
-
 static void env_finalize(napi_env env, void *data, void *hint) {
   knit_env *ke = data;
   for (int i = 0; i < B_COUNT; i++)
@@ -54,10 +48,8 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
       [B_OBJECT_SHAPE] = "objectShape", [B_PACK] = "pack",
       [B_CONCAT] = "concat", [B_ARRAY_COPY] = "arrayCopy",
   };
-  size_t argc = 1;
-  napi_value obj;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &obj, NULL, NULL));
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(1);
+  napi_value obj = argv[0];
   for (int i = 0; i < B_COUNT; i++) {
     napi_value v;
     NAPI_CALL(env, napi_get_named_property(env, obj, names[i], &v));
@@ -77,10 +69,7 @@ static napi_value init_builtins(napi_env env, napi_callback_info info) {
  * encoded as a worker encodes a throw (parts that cannot travel dropped,
  * never failing). Throws what a worker's encode would. */
 static napi_value clone_js(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(3);
   double max = 0;
   bool thrown = false;
   NAPI_CALL(env, napi_get_value_double(env, argv[1], &max));
@@ -158,16 +147,16 @@ NAPI_MODULE_INIT() {
   NAPI_CALL(env, napi_set_instance_data(env, ke, env_finalize, NULL));
   if (make_call_words(env, ke, exports)) return NULL;
   napi_property_descriptor props[] = {
-      {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, NULL},
-      {"clone", NULL, clone_js, NULL, NULL, NULL, napi_default, NULL},
-      {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, NULL},
-      {"renice", NULL, renice, NULL, NULL, NULL, napi_default, NULL},
-      {"takeItems", NULL, knit__take_items, NULL, NULL, NULL, napi_default, NULL},
+      {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, ke},
+      {"clone", NULL, clone_js, NULL, NULL, NULL, napi_default, ke},
+      {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, ke},
+      {"renice", NULL, renice, NULL, NULL, NULL, napi_default, ke},
+      {"takeItems", NULL, knit__take_items, NULL, NULL, NULL, napi_default, ke},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;
   NAPI_CALL(env, napi_create_string_utf8(env, KNIT_VERSION, NAPI_AUTO_LENGTH, &version));
   NAPI_CALL(env, napi_set_named_property(env, exports, "version", version));
-  if (!knit__native_init(env, exports)) return NULL;
-  return knit__lane_init(env, exports);
+  if (!knit__native_init(env, exports, ke)) return NULL;
+  return knit__lane_init(env, exports, ke);
 }

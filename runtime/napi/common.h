@@ -68,7 +68,15 @@ typedef struct knit_env {
   napi_ref args_ref;    /* keeps their Int32Array alive */
 } knit_env;
 
-knit_env *knit__env(napi_env env);
+/* Opens every exported function: its arguments, and its env's knit_env,
+ * which each function is made with as its data, so that one
+ * napi_get_cb_info gives both (napi_get_instance_data would be one
+ * Node-API call more per call). */
+#define KNIT_ARGS(n)                                                           \
+  size_t argc = (n);                                                           \
+  napi_value argv[(n) ? (n) : 1];                                              \
+  knit_env *ke = NULL;                                                         \
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&ke))
 
 /* The env's scratch writer with limit @max, or a fresh one if an encode is
  * already writing into it: a getter or iterator the walk runs may make a
@@ -119,8 +127,8 @@ void knit__stash_drop(knit_stash *s, int32_t token);
 
 /* Registration helpers, one per file. */
 
-napi_value knit__lane_init(napi_env env, napi_value exports);
-napi_value knit__native_init(napi_env env, napi_value exports);
+napi_value knit__lane_init(napi_env env, napi_value exports, knit_env *ke);
+napi_value knit__native_init(napi_env env, napi_value exports, knit_env *ke);
 
 /* For native.c: a consumer reference on the lane behind @handle, as a worker
  * takes by attaching (returns NULL with an Error thrown); *@closing is the

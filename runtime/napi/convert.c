@@ -336,14 +336,14 @@ static int put_via(enc *e, enum knit_builtin b, unsigned tag, napi_value v) {
 }
 
 napi_value knit__take_items(napi_env env, napi_callback_info info) {
-  knit_env *ke = knit__env(env);
-  enc *e = ke->encoding;
   napi_value small[32], *items = small;
   size_t n = 32;
+  knit_env *ke = NULL;
+  if (napi_get_cb_info(env, info, &n, small, NULL, (void **)&ke) != napi_ok) return NULL;
+  enc *e = ke->encoding;
   if (!e) return NULL; /* called from outside a walk: nothing to fill */
   ke->encoding = NULL; /* one take per helper call */
   unsigned tag = e->taking;
-  if (napi_get_cb_info(env, info, &n, small, NULL, NULL) != napi_ok) return NULL;
   if (n > 32) {
     if (!(items = malloc(n * sizeof *items))) {
       e->taken = fail(e, ENC_RANGE, "%s", "out of memory encoding an object");

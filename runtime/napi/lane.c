@@ -73,11 +73,6 @@ static void *get_ptr(napi_env env, napi_value v) {
   return p;
 }
 
-#define ARGS(n)                                                                \
-  size_t argc = (n);                                                           \
-  napi_value argv[(n) ? (n) : 1];                                              \
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
-
 static napi_value num(napi_env env, double d) {
   napi_value v;
   NAPI_CALL(env, napi_create_double(env, d, &v));
@@ -227,7 +222,7 @@ static void pool_finalize(napi_env env, void *data, void *hint) {
 
 /* poolCreate(arenaInitial, arenaMax, payloadMax, onWake) -> pool */
 static napi_value pool_create(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  KNIT_ARGS(4);
   host_pool *p = knit__alloc_lines(sizeof *p);
   if (!p) return throw_errno(env, -ENOMEM, "poolCreate");
   p->limits.arena_initial = (size_t)get_f64(env, argv[0]);
@@ -255,7 +250,7 @@ static napi_value pool_create(napi_env env, napi_callback_info info) {
 }
 
 static napi_value pool_close_js(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   host_pool *p = get_ptr(env, argv[0]);
   if (p) pool_close(p, false);
   return NULL;
@@ -263,7 +258,7 @@ static napi_value pool_close_js(napi_env env, napi_callback_info info) {
 
 /* laneOpen(pool) -> lane id; the lane is reachable as pool lane `index`. */
 static napi_value lane_open(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   if (p->nlanes == MAX_POOL_LANES) return throw_errno(env, -EMFILE, "laneOpen");
@@ -300,14 +295,14 @@ static napi_value lane_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value lane_id(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
   return lr ? num(env, lr->id) : NULL;
 }
 
 /* laneStop(lane): asks the worker serving the lane to leave its loop. */
 static napi_value lane_stop(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_store_seq(&lr->closing, 1);
@@ -318,7 +313,7 @@ static napi_value lane_stop(napi_env env, napi_callback_info info) {
 /* laneClose(pool, lane): the host lets go of the lane. It must be the last
  * use of the handle; the lane is freed once the worker has let go too. */
 static napi_value lane_close(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   host_pool *p = get_ptr(env, argv[0]);
   lane_ref *lr = p ? get_ptr(env, argv[1]) : NULL;
   if (!lr) return NULL;
@@ -346,7 +341,7 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
  * while the worker may still be attached: only a consumer known to be gone
  * can be trusted not to take them after all. */
 static napi_value untaken(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   host_pool *p = get_ptr(env, argv[0]);
   lane_ref *lr = p ? get_ptr(env, argv[1]) : NULL;
   if (!lr) return NULL;
@@ -421,8 +416,7 @@ static int stage_request(napi_env env, lane_ref *lr, const request_words *rq, co
  * declares. With publish set, the lane's staged requests go out at once
  * (one Node-API call fewer than flushRequests after it). */
 static napi_value submit(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(2);
   request_words rq = read_request_words(ke->args);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
@@ -446,8 +440,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
 /* stash(pool, value, codec) -> token: encodes the argument of a call that
  * must wait for a slot, when the call is made. Throws like submit. */
 static napi_value stash(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(3);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   knit_writer *w = knit__writer_take(env, ke, p->limits.payload_max);
@@ -462,8 +455,7 @@ static napi_value stash(napi_env env, napi_callback_info info) {
 /* submitStashed(lane, token) -> like submit, for a stashed argument (the
  * call words but codec set); the token is spent unless the lane is full. */
 static napi_value submit_stashed(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(2);
   request_words rq = read_request_words(ke->args);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
@@ -482,7 +474,7 @@ static napi_value submit_stashed(napi_env env, napi_callback_info info) {
 /* unstash(pool, token, decode) -> the value when decode is true (the
  * inliner runs it), undefined otherwise; the token is spent. */
 static napi_value unstash(napi_env env, napi_callback_info info) {
-  ARGS(3);
+  KNIT_ARGS(3);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   int32_t token = get_i32(env, argv[1]);
@@ -501,13 +493,13 @@ static napi_value unstash(napi_env env, napi_callback_info info) {
   if (!copy) return throw_errno(env, -ENOMEM, "unstash");
   memcpy(copy, data, len);
   knit__stash_drop(p->stash, token);
-  napi_value out = knit__decode(env, knit__env(env), copy, len);
+  napi_value out = knit__decode(env, ke, copy, len);
   free(copy);
   return out;
 }
 
 static napi_value flush_requests(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
   return lr ? num(env, knit_mailbox_publish(lr->lane->requests)) : NULL;
 }
@@ -515,7 +507,7 @@ static napi_value flush_requests(napi_env env, napi_callback_info info) {
 /* cancel(lane, token): the host gave up on the lane's call with @token
  * (knit_lane_cancel); a native task sees knit_native_aborted(). */
 static napi_value cancel(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (lr) knit_lane_cancel(lr->lane, (uint32_t)get_i32(env, argv[1]));
   return NULL;
@@ -524,7 +516,7 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
 /* cancelled(lane, token) -> whether the host gave up on the lane's call with
  * @token (a worker task's hasAborted()), or the lane is closing. */
 static napi_value cancelled(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   napi_value v;
@@ -622,8 +614,7 @@ static napi_value hand_over(napi_env env, knit_env *ke, napi_value into, napi_va
 #define MAX_POLL_LANES 8
 
 static napi_value poll_pool(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(4);
   host_pool *p = get_ptr(env, argv[0]);
   meta_buf meta;
   if (!p || get_meta(env, argv[2], &meta)) return NULL;
@@ -650,7 +641,7 @@ static napi_value poll_pool(napi_env env, napi_callback_info info) {
  * nobody awaits any more are out) the process may exit first.
  * disarm(pool) undoes it. */
 static napi_value arm(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   bool keep = false;
@@ -665,7 +656,7 @@ static napi_value arm(napi_env env, napi_callback_info info) {
  * about to sleep: a worker that frees some as it goes idle wakes the
  * watcher (knit_mailbox_want_room). After yes, try to send once more. */
 static napi_value want_room(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   bool yes = false;
@@ -676,7 +667,7 @@ static napi_value want_room(napi_env env, napi_callback_info info) {
 }
 
 static napi_value disarm(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   host_pool *p = get_ptr(env, argv[0]);
   if (!p) return NULL;
   knit_watcher_disarm(p->watcher);
@@ -706,7 +697,7 @@ static void worker_cleanup(void *arg) {
 
 /* attach(id) -> lane, for the worker thread serving it. */
 static napi_value attach(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   uint32_t id = (uint32_t)get_i32(env, argv[0]);
   pthread_mutex_lock(&g_mu);
   lane_ref *lr = id < MAX_LANES ? g_lanes[id] : NULL;
@@ -732,7 +723,7 @@ static napi_value attach(napi_env env, napi_callback_info info) {
  * Publishes the responses staged since the last take first, so a worker
  * that answered a batch synchronously needs no flushResponses. */
 static napi_value take(napi_env env, napi_callback_info info) {
-  ARGS(3);
+  KNIT_ARGS(3);
   lane_ref *lr = get_ptr(env, argv[0]);
   meta_buf meta;
   if (!lr || get_meta(env, argv[2], &meta)) return NULL;
@@ -748,7 +739,6 @@ static napi_value take(napi_env env, napi_callback_info info) {
   }
   uint32_t n = 0;
   napi_value values[KNIT_SLOTS];
-  knit_env *ke = knit__env(env);
   if (drain(env, ke, lr->lane->requests, lr->lane, lr->msgs, values, &meta, 4, &n) < 0) return NULL;
   return hand_over(env, ke, argv[1], values, n);
 }
@@ -757,8 +747,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
  * staged, -1 full. Throws if the value cannot be sent (the caller then
  * responds with that error). */
 static napi_value respond(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  knit_env *ke = knit__env(env);
+  KNIT_ARGS(2);
   uint32_t call = (uint32_t)ke->args[KNIT_ARG_CALL], status = (uint32_t)ke->args[KNIT_ARG_STATUS];
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
@@ -789,7 +778,7 @@ static napi_value respond(napi_env env, napi_callback_info info) {
 }
 
 static napi_value flush_responses(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
   return lr ? num(env, knit_mailbox_publish(lr->lane->responses)) : NULL;
 }
@@ -815,7 +804,7 @@ static void run_idle(void *arg) {
  * Blocks this thread: spin (yielding while crowded), then idle() (GC), then
  * park. */
 static napi_value wait_work(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  KNIT_ARGS(4);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_mailbox_ring_room(lr->lane->requests);
@@ -839,7 +828,7 @@ static napi_value wait_work(napi_env env, napi_callback_info info) {
  * free (async tasks in flight, or idle). watchArm(lane, idle)/watchDisarm as
  * for pools; an idle worker counts as asleep until disarmed. */
 static napi_value watch(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr || lr->watcher) return NULL;
   if (make_tsfn(env, argv[1], &lr->tsfn)) return NULL;
@@ -854,7 +843,7 @@ static napi_value watch(napi_env env, napi_callback_info info) {
 }
 
 static napi_value watch_arm(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  KNIT_ARGS(2);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr || !lr->watcher) return NULL;
   bool idle = false;
@@ -869,7 +858,7 @@ static napi_value watch_arm(napi_env env, napi_callback_info info) {
 }
 
 static napi_value watch_disarm(napi_env env, napi_callback_info info) {
-  ARGS(1);
+  KNIT_ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr || !lr->watcher) return NULL;
   knit_watcher_disarm(lr->watcher);
@@ -917,9 +906,9 @@ knit_lane *knit__lane_hold(napi_env env, napi_value handle, const uint32_t **clo
 
 void knit__lane_unhold(void *ref) { lane_release(ref); }
 
-napi_value knit__lane_init(napi_env env, napi_value exports) {
+napi_value knit__lane_init(napi_env env, napi_value exports, knit_env *ke) {
   napi_property_descriptor props[] = {
-#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, ke}
       FN("now", now_ms),
       FN("crowded", crowded),
       FN("untaken", untaken),

@@ -146,10 +146,10 @@ static napi_value native_start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-napi_value knit__native_init(napi_env env, napi_value exports) {
+napi_value knit__native_init(napi_env env, napi_value exports, knit_env *ke) {
   napi_property_descriptor props[] = {
-      {"nativeTable", NULL, native_table, NULL, NULL, NULL, napi_default, NULL},
-      {"nativeStart", NULL, native_start, NULL, NULL, NULL, napi_default, NULL},
+      {"nativeTable", NULL, native_table, NULL, NULL, NULL, napi_default, ke},
+      {"nativeStart", NULL, native_start, NULL, NULL, NULL, napi_default, ke},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, 2, props));
   return exports;
