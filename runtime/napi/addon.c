@@ -123,6 +123,23 @@ static napi_value renice(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* now() -> knit_now_ns() in milliseconds: the clock lanes stamp with. */
+static napi_value now_ms(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  NAPI_CALL(env, napi_create_double(env, (double)knit_now_ns() / 1e6, &v));
+  return v;
+}
+
+/* crowded() -> whether the awake consumers of the process and one host
+ * thread outnumber the cores (knit_crowded). */
+static napi_value crowded(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  NAPI_CALL(env, napi_get_boolean(env, knit_crowded(), &v));
+  return v;
+}
+
 /* The call words (knit_env.args) as exports.callArgs: made here, once per
  * env, so that every JS module instance loading this addon shares them. An
  * ArrayBuffer's memory does not move while it lives; the reference keeps
@@ -152,11 +169,14 @@ NAPI_MODULE_INIT() {
       {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, ke},
       {"renice", NULL, renice, NULL, NULL, NULL, napi_default, ke},
       {"takeItems", NULL, knit__take_items, NULL, NULL, NULL, napi_default, ke},
+      {"now", NULL, now_ms, NULL, NULL, NULL, napi_default, ke},
+      {"crowded", NULL, crowded, NULL, NULL, NULL, napi_default, ke},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;
   NAPI_CALL(env, napi_create_string_utf8(env, KNIT_VERSION, NAPI_AUTO_LENGTH, &version));
   NAPI_CALL(env, napi_set_named_property(env, exports, "version", version));
   if (!knit__native_init(env, exports, ke)) return NULL;
-  return knit__lane_init(env, exports, ke);
+  if (!knit__host_init(env, exports, ke)) return NULL;
+  return knit__worker_init(env, exports, ke);
 }

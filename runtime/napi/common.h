@@ -127,7 +127,8 @@ void knit__stash_drop(knit_stash *s, int32_t token);
 
 /* Registration helpers, one per file. */
 
-napi_value knit__lane_init(napi_env env, napi_value exports, knit_env *ke);
+napi_value knit__host_init(napi_env env, napi_value exports, knit_env *ke);
+napi_value knit__worker_init(napi_env env, napi_value exports, knit_env *ke);
 napi_value knit__native_init(napi_env env, napi_value exports, knit_env *ke);
 
 /* For native.c: a consumer reference on the lane behind @handle, as a worker
