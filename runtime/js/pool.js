@@ -6,15 +6,13 @@
 // goes quiet, by a native watcher thread that wakes the loop when a response
 // lands. See docs/architecture.md.
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { knit, runtime, submit, submitStashed } from "./addon.js";
+import { CallTable } from "./calls.js";
 import { Deque } from "./deque.js";
-import { checkPoolOptions, checkTimeout } from "./options.js";
-import { callerSite } from "./site.js";
-import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
-import { NATIVE } from "./native.js";
-import { TABLE, isMain, WORKER_FLAG } from "./env.js";
+import { InlineLane } from "./inline.js";
+import { checkTimeout } from "./options.js";
+import { WORKER_FLAG } from "./env.js";
 
 const STOP_GRACE_MS = 1000;
 // Chained calls may spin for answers in the flush (host.syncSpinMicroseconds)
@@ -35,81 +33,11 @@ const livePools = new Set();
 
 let exitHookInstalled = false;
 
-function knitError(message, options) {
+export function knitError(message, options) {
   const err = new Error(`knitting: ${message}`, options);
   return err;
 }
 
-// ---- task specs: what a worker needs to find each task ---------------------
-
-function specOf(name, value, poolSite) {
-  if (value && value[NATIVE]) return { name, kind: "native", native: true, library: value.library, symbol: value.symbol, arg: value.arg, result: value.result, timeout: value.timeout, local: null };
-  if (value && value[TASK]) {
-    if (!value.site) throw new TypeError(`createPool: cannot tell where task "${name}" was defined`);
-    return { name, kind: "task", href: value.site.href, line: value.site.line, timeout: value.timeout, local: value.f };
-  }
-  if (value && value[POOL] && value.task) return specOf(name, value.task, poolSite);
-  if (value && value[IMPORT]) return { name, kind: "import", href: value.href, exportName: value.name, timeout: value.timeout, local: null };
-  if (typeof value === "function") {
-    if (!poolSite) throw new TypeError(`createPool: cannot tell which module exports function "${name}"`);
-    return { name, kind: "function", href: poolSite.href, fnName: value.name, source: String(value), timeout: undefined, local: value };
-  }
-  throw new TypeError(`createPool: task "${name}" must be a task(), importTask(), nativeTask() or an exported function`);
-}
-
-// ---- the pool -------------------------------------------------------------------
-
-// Records of calls sent to a lane, by call id. An id is a slot index (low
-// 20 bits) and that slot's generation (11 bits above): slots are reused from
-// a free list, so the table stays dense, and the generation makes a stale or
-// duplicated answer for an earlier call of the slot miss instead of
-// settling the new one. Only calls in a lane's 32 slots are here.
-const SLOT_BITS = 20;
-const SLOT_MASK = (1 << SLOT_BITS) - 1;
-const GEN_MASK = 0x7ff;
-
-class CallTable {
-  constructor() {
-    this.recs = [undefined]; // slot 0 is never used: id 0 means "none"
-    this.gens = [0];
-    this.ids = [0];
-    this.free = [];
-  }
-  add(rec) {
-    let slot = this.free.pop();
-    if (slot === undefined) {
-      slot = this.recs.push(undefined) - 1;
-      this.gens.push(0);
-      this.ids.push(0);
-      if (slot > SLOT_MASK) throw new RangeError("knitting: more than 2^20 calls in lanes at once");
-    }
-    const gen = (this.gens[slot] = (this.gens[slot] + 1) & GEN_MASK);
-    const id = (gen << SLOT_BITS) | slot;
-    this.recs[slot] = rec;
-    this.ids[slot] = id;
-    return id;
-  }
-  get(id) {
-    const slot = id & SLOT_MASK;
-    return this.ids[slot] === id ? this.recs[slot] : undefined;
-  }
-  delete(id) {
-    const slot = id & SLOT_MASK;
-    if (this.ids[slot] !== id || this.recs[slot] === undefined) return;
-    this.recs[slot] = undefined;
-    this.ids[slot] = 0;
-    this.free.push(slot);
-  }
-  values() {
-    return this.recs.filter((rec) => rec !== undefined);
-  }
-  clear() {
-    this.recs = [undefined];
-    this.gens = [0];
-    this.ids = [0];
-    this.free = [];
-  }
-}
 
 class Lane {
   constructor(pool, index) {
@@ -129,7 +57,7 @@ class Lane {
   }
 }
 
-class Pool {
+export class Pool {
   constructor(options, specs, entry) {
     this.options = options;
     this.specs = specs;
@@ -722,88 +650,6 @@ class Pool {
   }
 }
 
-// Runs calls on the host thread itself, between event-loop turns. Values are
-// cloned through the codec, so tasks see exactly what a worker would.
-class InlineLane {
-  constructor(pool, { batchSize, dispatchThreshold, position }) {
-    this.pool = pool;
-    this.batchSize = batchSize;
-    this.dispatchThreshold = dispatchThreshold;
-    this.position = position;
-    this.inflight = 0;
-    this.pending = [];
-    this.scheduled = false;
-    this.turn = 0;
-    this.tick = () => this.runBatch();
-  }
-
-  preferred() {
-    // "first" takes the turn before the workers, "last" after every lane.
-    const lanes = this.pool.lanes.length + 1;
-    const at = this.position === "first" ? 0 : this.position === "last" ? lanes - 1 : Math.min(this.position, lanes - 1);
-    return this.turn++ % lanes === at;
-  }
-
-  run(rec) {
-    const spec = this.pool.specs[rec.task];
-    if (!spec.local) {
-      // importTask modules are never evaluated on the host.
-      if (!this.pool.lanes.some((lane) => this.pool.submit(lane, rec))) this.pool.enqueue(rec);
-      return;
-    }
-    this.inflight++;
-    this.pending.push(rec);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.tick);
-    }
-  }
-
-  runBatch() {
-    this.scheduled = false;
-    const batch = this.pending.splice(0, this.batchSize);
-    for (const rec of batch) {
-      if (rec.settled) {
-        this.inflight--;
-        continue;
-      }
-      const f = this.pool.specs[rec.task].local;
-      let result;
-      try {
-        result = f(this.takeArg(rec), { hasAborted: () => rec.settled, now: knit.now });
-      } catch (err) {
-        this.finish(rec, false, err);
-        continue;
-      }
-      if (result && typeof result.then === "function") result.then((v) => this.finish(rec, true, v), (e) => this.finish(rec, false, e));
-      else this.finish(rec, true, result);
-    }
-    if (this.pending.length && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.tick);
-    }
-  }
-
-  // The argument as a worker would see it: a decoded copy.
-  takeArg(rec) {
-    if (rec.stashed < 0) return knit.clone(rec.arg, this.pool.options.payload.maxPayloadBytes, false);
-    const token = rec.stashed;
-    rec.stashed = -1; // spent by unstash even if decoding throws
-    return knit.unstash(this.pool.handle, token, true);
-  }
-
-  // The result or the throw as the worker would send it back.
-  finish(rec, ok, value) {
-    this.inflight--;
-    try {
-      value = knit.clone(value, this.pool.options.payload.maxPayloadBytes, !ok);
-    } catch (err) {
-      [ok, value] = [false, err];
-    }
-    this.pool.settle(rec, ok, value);
-  }
-}
-
 let gcExposed = false;
 function exposeGc() {
   if (gcExposed) return;
@@ -824,108 +670,4 @@ function installExitHook() {
     }
   });
 }
-
-// ---- public surface ---------------------------------------------------------
-
-const workerEntry = new URL("./worker.js", import.meta.url);
-
-// Inside a knitting worker pools are not started: the module is being
-// imported only so the worker can find its tasks. Calls reject, shaped like
-// a live pool's: call(arg) for one task, call.<name>(arg) for named ones.
-function inertPool(definition, names = null) {
-  const refuse = () => Promise.reject(knitError("pools cannot be used inside a knitting worker"));
-  let call = refuse;
-  if (names) {
-    call = Object.create(null);
-    for (const name of names) call[name] = refuse;
-  }
-  return { [POOL]: true, task: definition, call, shutdown: async () => {}, [Symbol.dispose]() {}, [Symbol.asyncDispose]: async () => {} };
-}
-
-function publicPool(pool, names) {
-  const call = Object.create(null);
-  names.forEach((name, i) => {
-    call[name] = (arg, options) => pool.call(i, arg, options);
-  });
-  const shutdown = (delayMs) => pool.shutdown(delayMs);
-  return {
-    [POOL]: true,
-    call,
-    shutdown,
-    [Symbol.dispose]: () => void pool.shutdown(),
-    [Symbol.asyncDispose]: () => pool.shutdown(),
-    get pending() {
-      return pool.pendingCount;
-    },
-    get threads() {
-      return pool.lanes.length;
-    },
-    get native() {
-      return pool.nativeLanes.length;
-    },
-  };
-}
-
-export function createPool(options) {
-  const opts = checkPoolOptions(options);
-  const poolSite = isMain ? callerSite() : null;
-  return function withTasks(tasks) {
-    if (tasks === null || typeof tasks !== "object") throw new TypeError("createPool(options)(tasks): tasks must be an object of tasks or a knitgen table");
-    if (!isMain) return inertPool(null, tasks[TABLE] ? tasks[TABLE].tasks.map((t) => t.name) : Object.keys(tasks));
-    if (tasks[TABLE]) {
-      const table = tasks[TABLE];
-      const names = table.tasks.map((t) => t.name);
-      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, codec: knit.codecId(t.argCodec), local: null }));
-      const url = table.workers[runtime] ?? table.workers.node;
-      return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
-    }
-    const site = siteOf(tasks) ?? poolSite;
-    const names = Object.keys(tasks);
-    if (names.length === 0) throw new TypeError("createPool(options)(tasks): no tasks given");
-    const specs = names.map((name) => specOf(name, tasks[name], site));
-    checkLocalModules(specs, opts);
-    const wire = specs.map(({ local, timeout, ...rest }) => rest);
-    return publicPool(new Pool(opts, specs, { url: workerEntry, tasks: wire }), names);
-  };
-}
-
-// Bare functions are looked up in the module that called createPool()(...)
-// or, failing that, any module that defined a task of the same pool.
-function siteOf(tasks) {
-  for (const value of Object.values(tasks)) {
-    if (value && value[TASK] && value.site) return value.site;
-    if (value && value[POOL] && value.task?.site) return value.task.site;
-  }
-  return null;
-}
-
-function checkLocalModules(specs, opts) {
-  if (opts.allowRemoteModules) return;
-  for (const s of specs) {
-    if (s.href && !s.href.startsWith("file:")) {
-      throw new TypeError(`createPool: task "${s.name}" comes from ${s.href}; only local modules load unless allowRemoteModules is set`);
-    }
-  }
-}
-
-// A native entry of a knitgen table: what nativeTask() would have recorded,
-// with the types knitgen read from the generics ("unknown" if none).
-function nativeSpecOf(t) {
-  if (!t.symbol || !t.library) throw new TypeError(`createPool: native task "${t.name}" of this knitgen table has no symbol or library; regenerate it`);
-  const known = (text) => (text && text !== "unknown" ? text : undefined);
-  const library = t.library.startsWith("file:") ? fileURLToPath(t.library) : t.library;
-  const timeout = checkTimeout(t.timeout, `createPool: native task "${t.name}" of this knitgen table`);
-  return { name: t.name, kind: "native", native: true, library, symbol: t.symbol, arg: known(t.arg), result: known(t.result), timeout, local: null };
-}
-
-function createSinglePool(definition, options) {
-  if (!isMain) return inertPool(definition);
-  const name = definition[IMPORT] ? definition.name : "task";
-  const pool = createPool(options)({ [name]: definition });
-  return Object.defineProperties(pool, {
-    call: { value: pool.call[name], enumerable: true },
-    task: { value: definition },
-  });
-}
-setSinglePoolFactory(createSinglePool);
 

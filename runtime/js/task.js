@@ -54,7 +54,7 @@ export function importTask(spec) {
   };
 }
 
-// Set by pool.js, which imports this module (avoids an import cycle).
+// Set by create-pool.js, which imports this module (avoids an import cycle).
 let createSinglePool = () => {
   throw new Error("knitting: pool module not loaded");
 };
