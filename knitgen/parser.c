@@ -206,6 +206,18 @@ static kg_span scan_type(ps *p, const char *stops, bool stop_arrow, bool brace_e
   return span(p, start, p->i);
 }
 
+/* A generic function's type parameters, `<T, U extends V>`, if present. */
+static kg_span scan_tparams(ps *p)
+{
+  if (!isp(cur(p), '<'))
+    return (kg_span){0};
+  adv(p);
+  kg_span tp = scan_type(p, "", false, false);
+  if (isp(cur(p), '>'))
+    adv(p);
+  return tp;
+}
+
 /* ---- declarations ---------------------------------------------------------------- */
 
 static uint32_t hash_name(const char *s, size_t n)
@@ -583,13 +595,7 @@ static void parse_options(ps *p, kg_decl *d)
       kg_span k = key->kind == KG_T_STRING ? str_inner(key) : tok_span(key);
       if (isp(cur(p), '(') || isp(cur(p), '<')) {
         /* method shorthand: f(x: A): R { ... } */
-        fn_info fi = {0};
-        if (isp(cur(p), '<')) {
-          adv(p);
-          fi.tparams = scan_type(p, "", false, false);
-          if (isp(cur(p), '>'))
-            adv(p);
-        }
+        fn_info fi = {.tparams = scan_tparams(p)};
         kg_span tp = fi.tparams;
         if (isp(cur(p), '(')) {
           parse_params(p, &fi);
@@ -820,13 +826,7 @@ static void parse_function_decl(ps *p, bool exported, uint32_t order, bool ambie
     return;
   kg_span name = tok_span(cur(p));
   adv(p);
-  fn_info fi = {0};
-  if (isp(cur(p), '<')) {
-    adv(p);
-    fi.tparams = scan_type(p, "", false, false);
-    if (isp(cur(p), '>'))
-      adv(p);
-  }
+  fn_info fi = {.tparams = scan_tparams(p)};
   kg_span tp = fi.tparams;
   if (!isp(cur(p), '('))
     return;

@@ -164,13 +164,13 @@ NAPI_MODULE_INIT() {
   NAPI_CALL(env, napi_set_instance_data(env, ke, env_finalize, NULL));
   if (make_call_words(env, ke, exports)) return NULL;
   napi_property_descriptor props[] = {
-      {"init", NULL, init_builtins, NULL, NULL, NULL, napi_default, ke},
-      {"clone", NULL, clone_js, NULL, NULL, NULL, napi_default, ke},
-      {"codecId", NULL, codec_id, NULL, NULL, NULL, napi_default, ke},
-      {"renice", NULL, renice, NULL, NULL, NULL, napi_default, ke},
-      {"takeItems", NULL, knit__take_items, NULL, NULL, NULL, napi_default, ke},
-      {"now", NULL, now_ms, NULL, NULL, NULL, napi_default, ke},
-      {"crowded", NULL, crowded, NULL, NULL, NULL, napi_default, ke},
+      KNIT_FN("init", init_builtins, ke),
+      KNIT_FN("clone", clone_js, ke),
+      KNIT_FN("codecId", codec_id, ke),
+      KNIT_FN("renice", renice, ke),
+      KNIT_FN("takeItems", knit__take_items, ke),
+      KNIT_FN("now", now_ms, ke),
+      KNIT_FN("crowded", crowded, ke),
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;

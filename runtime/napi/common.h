@@ -125,7 +125,9 @@ int32_t knit__stash_put(knit_stash *s, const uint8_t *data, size_t len);
 const uint8_t *knit__stash_get(knit_stash *s, int32_t token, size_t *len);
 void knit__stash_drop(knit_stash *s, int32_t token);
 
-/* Registration helpers, one per file. */
+/* Registration helpers, one per file. KNIT_FN describes an exported
+ * function, made with its env's knit_env @ke as data (KNIT_ARGS). */
+#define KNIT_FN(name, fn, ke) {(name), NULL, (fn), NULL, NULL, NULL, napi_default, (ke)}
 
 napi_value knit__host_init(napi_env env, napi_value exports, knit_env *ke);
 napi_value knit__worker_init(napi_env env, napi_value exports, knit_env *ke);

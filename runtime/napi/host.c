@@ -419,25 +419,23 @@ static napi_value disarm(napi_env env, napi_callback_info info) {
 
 napi_value knit__host_init(napi_env env, napi_value exports, knit_env *ke) {
   napi_property_descriptor props[] = {
-#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, ke}
-      FN("poolCreate", pool_create),
-      FN("poolClose", pool_close_js),
-      FN("laneOpen", lane_open),
-      FN("laneId", lane_id),
-      FN("laneStop", lane_stop),
-      FN("laneClose", lane_close),
-      FN("untaken", untaken),
-      FN("submit", submit),
-      FN("stash", stash),
-      FN("submitStashed", submit_stashed),
-      FN("unstash", unstash),
-      FN("flushRequests", flush_requests),
-      FN("cancel", cancel),
-      FN("poll", poll_pool),
-      FN("arm", arm),
-      FN("wantRoom", want_room),
-      FN("disarm", disarm),
-#undef FN
+      KNIT_FN("poolCreate", pool_create, ke),
+      KNIT_FN("poolClose", pool_close_js, ke),
+      KNIT_FN("laneOpen", lane_open, ke),
+      KNIT_FN("laneId", lane_id, ke),
+      KNIT_FN("laneStop", lane_stop, ke),
+      KNIT_FN("laneClose", lane_close, ke),
+      KNIT_FN("untaken", untaken, ke),
+      KNIT_FN("submit", submit, ke),
+      KNIT_FN("stash", stash, ke),
+      KNIT_FN("submitStashed", submit_stashed, ke),
+      KNIT_FN("unstash", unstash, ke),
+      KNIT_FN("flushRequests", flush_requests, ke),
+      KNIT_FN("cancel", cancel, ke),
+      KNIT_FN("poll", poll_pool, ke),
+      KNIT_FN("arm", arm, ke),
+      KNIT_FN("wantRoom", want_room, ke),
+      KNIT_FN("disarm", disarm, ke),
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -148,8 +148,8 @@ static napi_value native_start(napi_env env, napi_callback_info info) {
 
 napi_value knit__native_init(napi_env env, napi_value exports, knit_env *ke) {
   napi_property_descriptor props[] = {
-      {"nativeTable", NULL, native_table, NULL, NULL, NULL, napi_default, ke},
-      {"nativeStart", NULL, native_start, NULL, NULL, NULL, napi_default, ke},
+      KNIT_FN("nativeTable", native_table, ke),
+      KNIT_FN("nativeStart", native_start, ke),
   };
   NAPI_CALL(env, napi_define_properties(env, exports, 2, props));
   return exports;

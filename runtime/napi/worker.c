@@ -190,17 +190,15 @@ static napi_value cancelled(napi_env env, napi_callback_info info) {
 
 napi_value knit__worker_init(napi_env env, napi_value exports, knit_env *ke) {
   napi_property_descriptor props[] = {
-#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, ke}
-      FN("attach", attach),
-      FN("take", take),
-      FN("respond", respond),
-      FN("flushResponses", flush_responses),
-      FN("cancelled", cancelled),
-      FN("wait", wait_work),
-      FN("watch", watch),
-      FN("watchArm", watch_arm),
-      FN("watchDisarm", watch_disarm),
-#undef FN
+      KNIT_FN("attach", attach, ke),
+      KNIT_FN("take", take, ke),
+      KNIT_FN("respond", respond, ke),
+      KNIT_FN("flushResponses", flush_responses, ke),
+      KNIT_FN("cancelled", cancelled, ke),
+      KNIT_FN("wait", wait_work, ke),
+      KNIT_FN("watch", watch, ke),
+      KNIT_FN("watchArm", watch_arm, ke),
+      KNIT_FN("watchDisarm", watch_disarm, ke),
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
