@@ -38,7 +38,7 @@ function setRequest(task, call, token, publish) {
   callArgs[PUBLISH] = publish ? 1 : 0;
 }
 
-// knit.submit: 0 staged, -1 lane full, 1 + a stash token (lane.c).
+// knit.submit: 0 staged, -1 lane full, 1 + a stash token (runtime/napi/host.c).
 export function submit(lane, task, call, value, token, codec, publish) {
   setRequest(task, call, token, publish);
   callArgs[CODEC] = codec;

@@ -24,6 +24,15 @@ void knit__napi_fail(napi_env env, napi_status status, const char *what) {
   napi_throw_error(env, "KNIT_INTERNAL", msg);
 }
 
+int knit__call_builtin(napi_env env, knit_env *ke, enum knit_builtin b, napi_value *args, size_t n,
+                       napi_value *out) {
+  napi_value fn, undef;
+  NAPI_CALL_INT(env, napi_get_reference_value(env, ke->builtins[b], &fn));
+  NAPI_CALL_INT(env, napi_get_undefined(env, &undef));
+  NAPI_CALL_INT(env, napi_call_function(env, undef, fn, n, args, out));
+  return 0;
+}
+
 static void env_finalize(napi_env env, void *data, void *hint) {
   knit_env *ke = data;
   for (int i = 0; i < B_COUNT; i++)

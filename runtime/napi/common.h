@@ -68,6 +68,10 @@ typedef struct knit_env {
   napi_ref args_ref;    /* keeps their Int32Array alive */
 } knit_env;
 
+/* Calls builtin @b with @n arguments: 0, or -1 with an exception pending. */
+int knit__call_builtin(napi_env env, knit_env *ke, enum knit_builtin b, napi_value *args, size_t n,
+                       napi_value *out);
+
 /* Opens every exported function: its arguments, and its env's knit_env,
  * which each function is made with as its data, so that one
  * napi_get_cb_info gives both (napi_get_instance_data would be one
