@@ -111,11 +111,12 @@ static void run_idle(void *arg) {
   napi_call_function(c->env, undef, c->fn, 0, NULL, NULL);
 }
 
-/* wait(lane, spinUs, parkMs, idle) -> 1 work, 0 nothing yet, -1 closing.
- * Blocks this thread: spin (yielding while crowded), then idle() (GC), then
+/* wait(lane, spinUs, parkMs, idle, idleAfterMs) -> 1 work, 0 nothing yet,
+ * -1 closing. Blocks this thread: spin (yielding while crowded), then, once
+ * the wait has lasted idleAfterMs (parked until then), idle() (GC), then
  * park. */
 static napi_value wait_work(napi_env env, napi_callback_info info) {
-  KNIT_ARGS(4);
+  KNIT_ARGS(5);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
   knit_mailbox_ring_room(lr->lane->requests);
@@ -127,6 +128,7 @@ static napi_value wait_work(napi_env env, napi_callback_info info) {
       .park_ns = (uint64_t)(get_f64(env, argv[2]) * 1e6),
       .idle = t == napi_function ? run_idle : NULL,
       .idle_arg = &ctx,
+      .idle_after_ns = (uint64_t)(get_f64(env, argv[4]) * 1e6),
       .yield_cpu = true,
       .awake = &lr->lane->consumer,
   };

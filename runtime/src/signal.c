@@ -103,14 +103,24 @@ int knit_spin(knit_ready_fn ready, void *arg, uint64_t spin_ns) {
   return spin(ready, arg, spin_ns, false);
 }
 
+/* A park during which the consumer counts as asleep. */
+static int park_asleep(knit_signal *sig, knit_ready_fn ready, void *arg, uint64_t ns, knit_awake *awake) {
+  if (awake) knit_awake_set(awake, false);
+  int got = knit_signal_park(sig, ready, arg, ns);
+  if (awake) knit_awake_set(awake, true);
+  return got;
+}
+
 int knit_wait(knit_signal *sig, knit_ready_fn ready, void *arg, const knit_wait_opts *opts) {
+  uint64_t start = opts->idle_after_ns ? knit_now_ns() : 0;
   if (spin(ready, arg, opts->spin_ns, opts->yield_cpu)) return 1;
   if (opts->idle) {
+    uint64_t waited = opts->idle_after_ns ? knit_now_ns() - start : 0;
+    if (waited < opts->idle_after_ns &&
+        park_asleep(sig, ready, arg, opts->idle_after_ns - waited, opts->awake))
+      return 1;
     opts->idle(opts->idle_arg);
     if (ready(arg)) return 1;
   }
-  if (opts->awake) knit_awake_set(opts->awake, false);
-  int got = knit_signal_park(sig, ready, arg, opts->park_ns);
-  if (opts->awake) knit_awake_set(opts->awake, true);
-  return got;
+  return park_asleep(sig, ready, arg, opts->park_ns, opts->awake);
 }

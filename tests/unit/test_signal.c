@@ -361,6 +361,59 @@ static void test_wait_ready_after_idle(void **state) {
   knit_signal_destroy(s);
 }
 
+/* With idle_after_ns past the spin window, the idle hook waits, parked,
+ * until the wait has lasted that long; then the park of park_ns follows. */
+static void test_wait_idle_after(void **state) {
+  (void)state;
+  knit_signal *s;
+  assert_int_equal(knit_signal_create(&s), 0);
+  phases ph = {0};
+  knit_wait_opts o = {.spin_ns = 2 * MS, .park_ns = 10 * MS, .idle = phase_idle, .idle_arg = &ph,
+                      .idle_after_ns = 30 * MS};
+  uint64_t t0 = knit_now_ns();
+  assert_int_equal(knit_wait(s, phase_ready, &ph, &o), 0);
+  uint64_t dt = knit_now_ns() - t0;
+  assert_int_equal(atomic_load(&ph.idle_calls), 1);
+  assert_true(ph.idle_at - t0 >= 30 * MS);
+  assert_true(dt >= 39 * MS); /* idle_after + park */
+  assert_true(dt < 5000 * MS);
+  knit_signal_destroy(s);
+}
+
+typedef struct idle_waiter {
+  knit_signal *sig;
+  phases *ph;
+  int rc;
+} idle_waiter;
+
+static void *idle_wait_thread(void *arg) {
+  idle_waiter *w = arg;
+  knit_wait_opts o = {.spin_ns = 1 * MS, .park_ns = 0, .idle = phase_idle, .idle_arg = w->ph,
+                      .idle_after_ns = 20000 * MS};
+  w->rc = knit_wait(w->sig, phase_ready, w->ph, &o);
+  return NULL;
+}
+
+/* Work that comes while the idle hook waits ends the wait without it. */
+static void test_wait_woken_before_idle(void **state) {
+  (void)state;
+  knit_signal *s;
+  assert_int_equal(knit_signal_create(&s), 0);
+  phases ph = {0};
+  idle_waiter w = {.sig = s, .ph = &ph};
+  kt_thread t;
+  uint64_t t0 = knit_now_ns();
+  kt_spawn(&t, idle_wait_thread, &w);
+  wait_for_waiters(s, 1); /* parked, past its spin */
+  atomic_store(&ph.flag, 1);
+  knit_signal_wake(s);
+  kt_join(&t);
+  assert_int_equal(w.rc, 1);
+  assert_int_equal(atomic_load(&ph.idle_calls), 0);
+  assert_true(knit_now_ns() - t0 < 10000 * MS);
+  knit_signal_destroy(s);
+}
+
 typedef struct waiter_arg {
   knit_signal *sig;
   atomic_int *flag;
@@ -454,6 +507,8 @@ int main(void) {
       cmocka_unit_test(test_wait_idle_once_between_spin_and_park),
       cmocka_unit_test(test_wait_ready_skips_idle),
       cmocka_unit_test(test_wait_ready_after_idle),
+      cmocka_unit_test(test_wait_idle_after),
+      cmocka_unit_test(test_wait_woken_before_idle),
       cmocka_unit_test(test_wait_woken),
       cmocka_unit_test(test_awake_transitions),
       cmocka_unit_test(test_wait_parked_is_asleep),

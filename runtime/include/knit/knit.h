@@ -103,12 +103,15 @@ typedef struct knit_wait_opts {
   uint64_t park_ns;        /* longest single park, 0 = until woken */
   void (*idle)(void *arg); /* run once between spinning and parking, may be NULL */
   void *idle_arg;
+  uint64_t idle_after_ns;  /* ... once the wait has lasted this long, parked until then */
   bool yield_cpu;          /* give the core away between spin rounds while knit_crowded() */
   knit_awake *awake;       /* the waiting consumer's state, asleep while parked (may be NULL) */
 } knit_wait_opts;
 
-/* Spin, then idle hook, then park: the whole wait of a worker thread.
- * Returns 1 if @ready held, 0 if the park ended without it. */
+/* Spin, then idle hook, then park: the whole wait of a worker thread. With
+ * idle_after_ns past the spin window, the thread parks until then before
+ * the idle hook: a pause that short (the host's own GC) is not idleness.
+ * Returns 1 if @ready held, 0 if the last park ended without it. */
 KNIT_EXPORT int knit_wait(knit_signal *sig, knit_ready_fn ready, void *arg,
                           const knit_wait_opts *opts);
 
