@@ -31,6 +31,12 @@ static bool pool_ready(void *arg) {
 /* For the host thread, which alone changes the lane list: no lock. */
 static bool pool_ready_host(void *arg) { return any_response(arg); }
 
+/* Tells the lane's consumer to leave its loop, waking it if parked. */
+static void ask_to_stop(lane_ref *lr) {
+  knit_store_seq(&lr->closing, 1);
+  knit_signal_wake(lr->lane->worker_signal);
+}
+
 static void pool_env_cleanup(void *arg);
 
 /* Stops the watcher, releases the TSFN and the pool's lanes. Never called
@@ -51,8 +57,7 @@ static void pool_close(host_pool *p, bool from_hook) {
   p->nlanes = 0;
   pthread_mutex_unlock(&p->mu);
   for (unsigned i = 0; i < n; i++) {
-    knit_store_seq(&lanes[i]->closing, 1);
-    knit_signal_wake(lanes[i]->lane->worker_signal);
+    ask_to_stop(lanes[i]);
     knit__lane_release(lanes[i]);
   }
 }
@@ -143,8 +148,7 @@ static napi_value lane_stop(napi_env env, napi_callback_info info) {
   KNIT_ARGS(1);
   lane_ref *lr = get_ptr(env, argv[0]);
   if (!lr) return NULL;
-  knit_store_seq(&lr->closing, 1);
-  knit_signal_wake(lr->lane->worker_signal);
+  ask_to_stop(lr);
   return NULL;
 }
 
@@ -166,8 +170,7 @@ static napi_value lane_close(napi_env env, napi_callback_info info) {
   }
   pthread_mutex_unlock(&p->mu);
   if (!found) return NULL;
-  knit_store_seq(&lr->closing, 1);
-  knit_signal_wake(lr->lane->worker_signal);
+  ask_to_stop(lr);
   knit_awake_leave(&lr->lane->consumer); /* it exited, or is about to */
   knit__lane_release(lr);
   return NULL;
