@@ -1,3 +1,5 @@
+/* A mailbox's payload arena (arena.h): first-fit allocation of payloads too
+ * large for a slot, in address space reserved once and committed as it grows. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>

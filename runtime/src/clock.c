@@ -1,3 +1,4 @@
+/* The monotonic clock every thread of the process shares (knit_now_ns). */
 #include <time.h>
 
 #include "knit/knit.h"

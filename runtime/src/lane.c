@@ -1,3 +1,5 @@
+/* A lane: a worker's request and response mailboxes, its wake signal and
+ * its cancel words (knit_lane_cancel), plus the pool limits they are made with. */
 #include <errno.h>
 #include <stdlib.h>
 

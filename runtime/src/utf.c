@@ -1,3 +1,4 @@
+/* UTF-16 to UTF-8 (knit_utf16_to_utf8, codec.h): native tasks get STR16 strings as UTF-8. */
 #include "knit/knit.h"
 
 size_t knit_utf16_to_utf8(const uint16_t *in, size_t n, char *out, size_t cap) {
