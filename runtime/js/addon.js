@@ -60,7 +60,6 @@ export function respond(lane, call, status, value) {
   return callArgs[RESULT];
 }
 
-
 knit.init({
   objectProto: Object.prototype,
   Map,

@@ -22,7 +22,7 @@ const CLOSING = -1;
 const LONG_BATCH_MS = 0.2;
 // An idle worker collects garbage only once it has waited this long (parked
 // after its spin): shorter gaps are the host pausing, for its own GC (bun:
-// 0.3-0.8 ms each, every ~10,000 calls at 50 in flight), and a collection
+// 0.3-0.8 ms each, every ~9,000 calls at 50 in flight), and a collection
 // then would hold up the calls the host sends as it resumes.
 const IDLE_GC_AFTER_MS = 2;
 
@@ -96,31 +96,28 @@ export async function serveWorker(tasks, config = workerConfig) {
     backlog.push(value);
   }
 
+  // A result that cannot be sent goes back as the error that says why.
+  function send(call, status, value) {
+    try {
+      return respond(lane, call, status, value);
+    } catch (err) {
+      return respond(lane, call, THROWN, err);
+    }
+  }
+
   function reply(call, status, value) {
     if (backlog.length) {
       defer(call, status, value);
       return;
     }
-    let rc;
-    try {
-      rc = respond(lane, call, status, value);
-    } catch (err) {
-      rc = respond(lane, call, THROWN, err);
-    }
-    if (rc === FULL) defer(call, status, value);
+    if (send(call, status, value) === FULL) defer(call, status, value);
     else dirty = true;
   }
 
   function flush() {
     flushQueued = false;
     while (backlog.length) {
-      let rc;
-      try {
-        rc = respond(lane, backlog.at(0), backlog.at(1), backlog.at(2));
-      } catch (err) {
-        rc = respond(lane, backlog.at(0), THROWN, err);
-      }
-      if (rc === FULL) break;
+      if (send(backlog.at(0), backlog.at(1), backlog.at(2)) === FULL) break;
       backlog.drop(3);
       dirty = true;
     }

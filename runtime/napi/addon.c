@@ -96,11 +96,11 @@ static napi_value clone_js(napi_env env, napi_callback_info info) {
  * generic codec, for names it does not know): knitgen writes codec names into
  * tables, and the pool resolves them once per table. */
 static napi_value codec_id(napi_env env, napi_callback_info info) {
-  size_t argc = 1, len = 0;
-  napi_value v, out;
+  KNIT_ARGS(1);
+  size_t len = 0;
+  napi_value out;
   char name[32] = "";
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
-  napi_get_value_string_utf8(env, v, name, sizeof name, &len);
+  napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len);
   int id = KNIT_CODEC_ANY;
   for (int c = KNIT_CODEC_ANY; c <= KNIT_CODEC_F64S; c++)
     if (!strcmp(knit_codec_name((knit_codec)c), name)) id = c;
@@ -112,11 +112,9 @@ static napi_value codec_id(napi_env env, napi_callback_info info) {
  * @increment (0-19). Linux keeps nice values per thread, and raising one
  * needs no privilege. */
 static napi_value renice(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
+  KNIT_ARGS(1);
   int32_t increment = 0;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &arg, NULL, NULL));
-  NAPI_CALL(env, napi_get_value_int32(env, arg, &increment));
+  NAPI_CALL(env, napi_get_value_int32(env, argv[0], &increment));
   if (increment < 0 || increment > 19) {
     napi_throw_range_error(env, "KNIT_NICE", "niceIncrement must be 0-19");
     return NULL;

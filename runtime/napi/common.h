@@ -72,7 +72,7 @@ typedef struct knit_env {
 int knit__call_builtin(napi_env env, knit_env *ke, enum knit_builtin b, napi_value *args, size_t n,
                        napi_value *out);
 
-/* Opens every exported function: its arguments, and its env's knit_env,
+/* Opens an exported function that takes arguments: them, and its env's knit_env,
  * which each function is made with as its data, so that one
  * napi_get_cb_info gives both (napi_get_instance_data would be one
  * Node-API call more per call). */

@@ -52,9 +52,8 @@ static int get_text(napi_env env, napi_value obj, const char *name, char *buf, s
  * Loads every library, finds every symbol and prepares every signature now;
  * the first failure throws an Error naming the task. */
 static napi_value native_table(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value specs;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &specs, NULL, NULL));
+  KNIT_ARGS(1);
+  napi_value specs = argv[0];
   uint32_t n = 0;
   NAPI_CALL(env, napi_get_array_length(env, specs, &n));
   knit_native_tasks *t;
@@ -115,9 +114,7 @@ static void thread_exit(void *ref) { knit__lane_unhold(ref); }
 /* nativeStart(table, lane, spinUs, payloadMax): a C thread serves the lane
  * until the host stops it. */
 static napi_value native_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  KNIT_ARGS(4);
   knit_native_tasks *t = NULL;
   double spin_us = 50, payload_max = 0;
   NAPI_CALL(env, napi_get_value_external(env, argv[0], (void **)&t));
