@@ -66,6 +66,8 @@ knit.init({
   Set,
   bufferProto: Buffer.prototype,
   Envelope,
+  // Not an Error to Node-API on node 20 and bun; a stand-in where missing.
+  DOMException: globalThis.DOMException ?? class NoDOMException {},
   symbolFor: Symbol.for,
   symbolKeyFor: Symbol.keyFor,
   mapEntries(map) {

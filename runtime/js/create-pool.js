@@ -1,7 +1,7 @@
 // createPool and the pools users hold: what a pool's tasks are (specs, from
 // task(), importTask(), nativeTask(), bare functions or a knitgen table),
 // and the public object over the host's Pool (pool.js).
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { knit, runtime } from "./addon.js";
 import { checkPoolOptions, checkTimeout } from "./options.js";
 import { Pool, knitError } from "./pool.js";
@@ -69,6 +69,7 @@ function publicPool(pool, names) {
 export function createPool(options) {
   const opts = checkPoolOptions(options);
   const poolSite = isMain ? callerSite() : null;
+  if (isMain && opts.worker.bootstrap) opts.worker.bootstrap = resolveBootstrap(opts, poolSite);
   return function withTasks(tasks) {
     if (tasks === null || typeof tasks !== "object") throw new TypeError("createPool(options)(tasks): tasks must be an object of tasks or a knitgen table");
     if (!isMain) return inertPool(null, tasks[TABLE] ? tasks[TABLE].tasks.map((t) => t.name) : Object.keys(tasks));
@@ -100,12 +101,27 @@ function siteOf(tasks) {
 }
 
 function checkLocalModules(specs, opts) {
-  if (opts.allowRemoteModules) return;
-  for (const s of specs) {
-    if (s.href && !s.href.startsWith("file:")) {
-      throw new TypeError(`createPool: task "${s.name}" comes from ${s.href}; only local modules load unless allowRemoteModules is set`);
-    }
+  for (const s of specs) if (s.href) checkLocal(s.href, `task "${s.name}" comes from`, opts);
+}
+
+function checkLocal(href, what, opts) {
+  if (!opts.allowRemoteModules && !href.startsWith("file:")) {
+    throw new TypeError(`createPool: ${what} ${href}; only local modules load unless allowRemoteModules is set`);
   }
+}
+
+// worker.bootstrap.href is relative to the module that called createPool,
+// as importTask's href is to the one that called importTask.
+function resolveBootstrap(opts, site) {
+  const bootstrap = opts.worker.bootstrap;
+  let href;
+  try {
+    href = new URL(bootstrap.href, site?.href ?? pathToFileURL(`${process.cwd()}/`).href).href;
+  } catch {
+    throw new TypeError(`createPool: worker.bootstrap.href: cannot resolve ${JSON.stringify(bootstrap.href)}`);
+  }
+  checkLocal(href, "worker.bootstrap.href is", opts);
+  return { ...bootstrap, href };
 }
 
 // A native entry of a knitgen table: what nativeTask() would have recorded,

@@ -1,9 +1,12 @@
 // Option checking: every mistake is a TypeError naming the option.
 const BALANCERS = ["roundRobin", "firstIdle", "randomLane", "firstIdleOrRandom"];
 
+function shown(got) {
+  return typeof got === "string" ? JSON.stringify(got) : typeof got === "object" ? (got === null ? "null" : "an object") : String(got);
+}
+
 function fail(path, want, got) {
-  const shown = typeof got === "string" ? JSON.stringify(got) : typeof got === "object" ? (got === null ? "null" : "an object") : String(got);
-  throw new TypeError(`createPool: ${path} must be ${want}, got ${shown}`);
+  throw new TypeError(`createPool: ${path} must be ${want}, got ${shown(got)}`);
 }
 
 function object(value, path) {
@@ -31,6 +34,8 @@ function num(value, path, min, max, dflt) {
 }
 
 const MiB = 1024 * 1024;
+// setTimeout holds at most 2^31 - 1 ms; a longer delay fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function checkPoolOptions(options) {
   const o = object(options, "options");
@@ -44,7 +49,7 @@ export function checkPoolOptions(options) {
     const i = o.inliner === true ? {} : object(o.inliner, "inliner");
     known(i, "inliner", ["position", "batchSize", "dispatchThreshold"]);
     const position = i.position ?? "last";
-    if (position !== "first" && position !== "last" && !Number.isInteger(position)) fail("inliner.position", '"first", "last" or a lane index', position);
+    if (position !== "first" && position !== "last" && !(Number.isInteger(position) && position >= 0)) fail("inliner.position", '"first", "last" or a lane index (an integer from 0)', position);
     inliner = {
       position,
       batchSize: int(i.batchSize, "inliner.batchSize", 1, 1 << 20, 32),
@@ -82,7 +87,7 @@ export function checkPoolOptions(options) {
   const worker = {
     spinMicroseconds: num(t.spinMicroseconds, "worker.timers.spinMicroseconds", 0, 1e7, 50),
     parkMs: num(t.parkMs, "worker.timers.parkMs", 0, 1e7, 50),
-    hardTimeoutMs: w.hardTimeoutMs === undefined ? 0 : num(w.hardTimeoutMs, "worker.hardTimeoutMs", 1, 2 ** 31, 0),
+    hardTimeoutMs: w.hardTimeoutMs === undefined ? 0 : num(w.hardTimeoutMs, "worker.hardTimeoutMs", 1, MAX_TIMER_MS, 0),
     resolveAfterFinishingAll: w.resolveAfterFinishingAll ?? false,
     bootstrap,
     resourceLimits: w.resourceLimits === undefined ? undefined : object(w.resourceLimits, "worker.resourceLimits"),
@@ -110,10 +115,20 @@ export function checkPoolOptions(options) {
     worker,
     host,
     debug: o.debug ?? false,
-    maxQueue: o.maxQueue === undefined ? Infinity : int(o.maxQueue, "maxQueue", 0, 2 ** 31, 0),
+    maxQueue: o.maxQueue === undefined ? Infinity : int(o.maxQueue, "maxQueue", 1, 2 ** 31, 0),
     native,
     allowRemoteModules: o.allowRemoteModules ?? false,
   };
+}
+
+// shutdown(delayMs): how long pending calls may still finish; Infinity
+// waits for all of them. Returns null for "no timer".
+export function checkShutdownDelay(delayMs) {
+  if (delayMs === undefined) return 0;
+  if (typeof delayMs !== "number" || !(delayMs >= 0)) {
+    throw new TypeError(`shutdown(delayMs): delayMs must be a number of ms from 0 (Infinity waits for every call), got ${shown(delayMs)}`);
+  }
+  return delayMs > MAX_TIMER_MS ? null : delayMs;
 }
 
 // task({ timeout }): a number of ms, or { time, default | maybe | error }.

@@ -11,7 +11,7 @@ import { knit, runtime, submit, submitStashed } from "./addon.js";
 import { CallTable } from "./calls.js";
 import { Deque } from "./deque.js";
 import { InlineLane } from "./inline.js";
-import { checkTimeout } from "./options.js";
+import { checkShutdownDelay, checkTimeout } from "./options.js";
 import { WORKER_FLAG } from "./env.js";
 
 const STOP_GRACE_MS = 1000;
@@ -65,6 +65,8 @@ export class Pool {
     this.optionsKnown = entry.tasks !== null; // a knitgen table learns them from its first worker
     this.calls = new CallTable(); // call id -> record, until its response arrives
     this.queue = new Deque(); // records waiting for room in a lane
+    this.awaitingArg = new Set(); // records whose argument is a promise not yet settled
+    this.signalWatches = new WeakMap(); // AbortSignal -> { recs, onAbort }, one listener per signal
     this.workerInflight = 0;
     this.pendingCount = 0; // unsettled calls, queued or running
     this.closed = false;
@@ -159,7 +161,7 @@ export class Pool {
     if (this.closed) return Promise.reject(knitError("the pool is shut down; no calls are accepted"));
     if (this.broken) return Promise.reject(this.broken);
     if (this.pendingCount >= this.options.maxQueue) {
-      return Promise.reject(knitError(`the pool has ${this.pendingCount} calls pending, its maxQueue`));
+      return Promise.reject(knitError(`the pool has ${this.pendingCount} call${this.pendingCount === 1 ? "" : "s"} pending, its maxQueue`));
     }
     const signal = callOptions?.signal;
     if (signal !== undefined && !(signal && typeof signal.aborted === "boolean" && typeof signal.addEventListener === "function")) {
@@ -172,13 +174,10 @@ export class Pool {
       reject = rej;
     });
     const spec = this.specs[task];
-    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, onAbort: null, token: 0, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
+    const rec = { id: 0, task, arg, stashed: -1, resolve, reject, lane: null, timer: null, settled: false, signal, token: 0, started: spec.timeout || !this.optionsKnown ? knit.now() : 0 };
     this.pendingCount++;
     if (spec.timeout) this.armTimeout(rec, spec.timeout);
-    if (signal) {
-      rec.onAbort = () => this.settle(rec, false, signal.reason ?? knitError("aborted"));
-      signal.addEventListener("abort", rec.onAbort, { once: true });
-    }
+    if (signal) this.watchSignal(rec);
     let then;
     try {
       then = arg !== null && typeof arg === "object" ? arg.then : undefined;
@@ -188,10 +187,15 @@ export class Pool {
     }
     if (typeof then === "function") {
       // Promise.resolve: a then() that throws rejects the call, never the caller.
+      this.awaitingArg.add(rec);
       Promise.resolve(arg).then((value) => {
+        this.awaitingArg.delete(rec);
         rec.arg = value;
         if (!rec.settled) this.dispatch(rec);
-      }, (err) => this.settle(rec, false, err));
+      }, (err) => {
+        this.awaitingArg.delete(rec);
+        this.settle(rec, false, err);
+      });
     } else {
       this.dispatch(rec);
     }
@@ -461,7 +465,7 @@ export class Pool {
     this.pendingCount--;
     if (rec.timer) clearTimeout(rec.timer);
     if (rec.hardTimer) clearTimeout(rec.hardTimer);
-    if (rec.onAbort) rec.signal.removeEventListener("abort", rec.onAbort);
+    if (rec.signal) this.unwatchSignal(rec);
     rec.arg = undefined;
     if (rec.stashed >= 0) {
       knit.unstash(this.handle, rec.stashed, false);
@@ -473,6 +477,34 @@ export class Pool {
       // Nobody awaits what is still out: stop holding the process open.
       if (this.armed) knit.arm(this.handle, false);
       for (const wake of this.drainWaiters.splice(0)) wake();
+    }
+  }
+
+  // -- aborts: one listener per signal however many calls share it (node 20
+  // warns past 10 listeners on one signal)
+
+  watchSignal(rec) {
+    const { signal } = rec;
+    let watch = this.signalWatches.get(signal);
+    if (!watch) {
+      watch = { recs: new Set(), onAbort: null };
+      watch.onAbort = () => {
+        this.signalWatches.delete(signal);
+        for (const r of watch.recs) this.settle(r, false, signal.reason ?? knitError("aborted"));
+      };
+      signal.addEventListener("abort", watch.onAbort, { once: true });
+      this.signalWatches.set(signal, watch);
+    }
+    watch.recs.add(rec);
+  }
+
+  unwatchSignal(rec) {
+    const watch = this.signalWatches.get(rec.signal);
+    if (!watch) return;
+    watch.recs.delete(rec);
+    if (watch.recs.size === 0) {
+      rec.signal.removeEventListener("abort", watch.onAbort);
+      this.signalWatches.delete(rec.signal);
     }
   }
 
@@ -523,6 +555,9 @@ export class Pool {
 
   onWorkerExit(lane, code) {
     const stopping = lane.closed;
+    // Answers it sent as it went (serve.js flushes them on exit) settle
+    // their calls; only the calls it still held fail below.
+    if (!stopping) this.collect();
     // A worker that never came up breaks the pool (below): nothing is retried.
     const retried = stopping || this.closed || !lane.ready ? 0 : this.takeBackUntaken(lane);
     // Our last use of the handle; the worker's own teardown drops its part.
@@ -545,7 +580,7 @@ export class Pool {
         ? knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, cause ? { cause } : undefined)
         : ours
           ? knitError(`task "${name}" was on a worker that was terminated: ${detail}`, { cause })
-          : knitError(`the worker running task "${name}" ${cause ? `crashed: ${detail}` : `exited with code ${code}`}`, cause ? { cause } : undefined);
+          : knitError(`task "${name}" got no answer: its worker ${cause ? `crashed: ${detail}` : `exited with code ${code}`} (this call ran, was running, or was taken with it and never started)`, cause ? { cause } : undefined);
       this.settle(rec, false, why);
     }
     const at = this.lanes.indexOf(lane);
@@ -608,15 +643,20 @@ export class Pool {
   // -- shutdown
 
   async shutdown(delayMs) {
+    const delay = checkShutdownDelay(delayMs);
     if (this.closing) return this.closing;
     this.closed = true;
     this.closing = (async () => {
-      if (this.options.worker.resolveAfterFinishingAll) {
+      if (this.options.worker.resolveAfterFinishingAll || delay === null) {
         while (this.pendingCount > 0) await new Promise((r) => this.drainWaiters.push(r));
-      } else if (delayMs > 0 && this.pendingCount > 0) {
-        await Promise.race([new Promise((r) => this.drainWaiters.push(r)), new Promise((r) => setTimeout(r, delayMs))]);
+      } else if (delay > 0 && this.pendingCount > 0) {
+        let timer;
+        await Promise.race([new Promise((r) => this.drainWaiters.push(r)), new Promise((r) => (timer = setTimeout(r, delay)))]);
+        clearTimeout(timer);
       }
       const err = this.shutDown = knitError("the pool was shut down before this call finished");
+      for (const rec of this.awaitingArg) this.settle(rec, false, err);
+      this.awaitingArg.clear();
       for (const rec of this.queue.drain()) this.settle(rec, false, err);
       for (const rec of this.calls.values()) this.settle(rec, false, err);
       this.calls.clear();

@@ -3,6 +3,7 @@
 // once, then parks in C for up to parkMs; if still idle it hands the wait to
 // a watcher thread and lets its event loop sleep. While async tasks are in
 // flight it must not block the event loop, so it uses the watcher at once.
+import process from "node:process";
 import { parentPort } from "node:worker_threads";
 import { knit, respond } from "./addon.js";
 import { Deque } from "./deque.js";
@@ -218,6 +219,19 @@ export async function serveWorker(tasks, config = workerConfig) {
     });
   }
 
+  // A task that ends its worker (process.exit) must not take the answers
+  // of the tasks before it along: they go out before the thread does, and
+  // the host collects them before it fails the calls the worker still held.
+  let serving = true;
+  process.on?.("exit", () => {
+    if (!serving) return;
+    try {
+      flush();
+    } catch {
+      // the thread is going; what could not be sent fails with it
+    }
+  });
+
   // The host of a knitgen table never imports the task modules: tell it the
   // options that settle calls on its side.
   parentPort?.postMessage({ knitting: "ready", tasks: tasks.map(hostOptions) });
@@ -253,6 +267,7 @@ export async function serveWorker(tasks, config = workerConfig) {
     // this thread's event loop (its timers run; no periodic wake-ups).
     if (r === 0) await loopWait(true);
   }
+  serving = false;
   parentPort?.close?.();
 }
 

@@ -49,7 +49,7 @@ static void env_finalize(napi_env env, void *data, void *hint) {
 static napi_value init_builtins(napi_env env, napi_callback_info info) {
   static const char *const names[B_COUNT] = {
       [B_OBJECT_PROTO] = "objectProto", [B_MAP] = "Map", [B_SET] = "Set",
-      [B_BUFFER_PROTO] = "bufferProto", [B_ENVELOPE] = "Envelope",
+      [B_BUFFER_PROTO] = "bufferProto", [B_ENVELOPE] = "Envelope", [B_DOM_EXCEPTION] = "DOMException",
       [B_SYMBOL_FOR] = "symbolFor", [B_SYMBOL_KEY_FOR] = "symbolKeyFor",
       [B_MAP_ENTRIES] = "mapEntries", [B_SET_VALUES] = "setValues",
       [B_MAP_FROM] = "mapFrom", [B_SET_FROM] = "setFrom", [B_ERRORS] = "errors",

@@ -33,7 +33,7 @@ void knit__napi_fail(napi_env env, napi_status status, const char *what);
 /* JS builtins the converters need, handed over once by knitting's JS side
  * through init(); kept per env because every worker has its own. */
 enum knit_builtin {
-  B_OBJECT_PROTO, B_MAP, B_SET, B_BUFFER_PROTO, B_ENVELOPE,
+  B_OBJECT_PROTO, B_MAP, B_SET, B_BUFFER_PROTO, B_ENVELOPE, B_DOM_EXCEPTION,
   B_SYMBOL_FOR, B_SYMBOL_KEY_FOR, B_MAP_ENTRIES, B_SET_VALUES, B_MAP_FROM, B_SET_FROM,
   B_OBJECT_ENTRIES, B_LIST_ITEMS, B_OBJECT_SHAPE, B_PACK, B_CONCAT, B_ARRAY_COPY,
   B_ERRORS, /* { Error, TypeError, RangeError, ... } by name */

@@ -115,6 +115,12 @@ static const char *unsent(enc *e, int rc, size_t mark) {
   return e->msg;
 }
 
+/* How writing one part ended: a part that took the payload past its limit
+ * failed too (the writer's error is sticky), so salvaging drops it. */
+static int part_result(enc *e, int rc) {
+  return !rc && e->w->err ? writer_failed(e) : rc;
+}
+
 /* Own enumerable string-keyed properties, as (key, value) pairs, and
  * @extra (NULL for none) after them. Salvaging, a property that cannot be
  * sent is left out. */
@@ -129,6 +135,7 @@ static int put_props(enc *e, napi_value obj, napi_value keys, uint32_t n, napi_v
     if (i < n) TRY(e, napi_get_element(e->env, keys, i, &key));
     int rc = put_string(e, key);
     if (!rc) rc = napi_get_property(e->env, obj, key, &item) == napi_ok ? put_value(e, item) : ENC_JS;
+    rc = part_result(e, rc);
     if (rc && !(e->salvage && clean)) return rc;
     if (rc) unsent(e, rc, mark);
     else sent++;
@@ -221,7 +228,7 @@ static int put_error(enc *e, napi_value err) {
   if (has_cause) {
     size_t mark = e->w->len;
     bool clean = !e->w->err; /* only a failure past the mark can be undone */
-    if ((rc = put_value(e, cause)) && !(e->salvage && clean)) return rc;
+    if ((rc = part_result(e, put_value(e, cause))) && !(e->salvage && clean)) return rc;
     if (rc) {
       /* A string says why: no nesting, so it fits where the cause failed,
        * unless the payload is that close to its limit: then no cause. */
@@ -238,12 +245,22 @@ static int put_error(enc *e, napi_value err) {
   return ENC_OK;
 }
 
+/* A transferred (detached) buffer reads as empty: refuse it, as
+ * structuredClone does, rather than send nothing. */
+static int refuse_detached(enc *e, napi_value ab) {
+  bool detached = false;
+  TRY(e, napi_is_detached_arraybuffer(e->env, ab, &detached));
+  return detached ? fail(e, ENC_TYPE, "%s", "a detached ArrayBuffer cannot be sent") : ENC_OK;
+}
+
 static int put_typedarray(enc *e, napi_value v) {
   napi_typedarray_type type;
   size_t length, offset;
   void *data;
   napi_value ab;
+  int rc;
   TRY(e, napi_get_typedarray_info(e->env, v, &type, &length, &data, &ab, &offset));
+  if ((rc = refuse_detached(e, ab))) return rc;
   unsigned tag;
   switch (type) {
   case napi_int8_array: tag = KNIT_T_INT8; break;
@@ -386,6 +403,7 @@ static int put_object(enc *e, napi_value v) {
   if (flag) {
     void *data;
     size_t len;
+    if ((rc = refuse_detached(e, v))) return rc;
     TRY(e, napi_get_arraybuffer_info(e->env, v, &data, &len));
     knit_put_binary(e->w, KNIT_T_ARRAYBUFFER, data, len);
     return ENC_OK;
@@ -396,6 +414,7 @@ static int put_object(enc *e, napi_value v) {
     size_t len, off;
     napi_value ab;
     TRY(e, napi_get_dataview_info(e->env, v, &len, &data, &ab, &off));
+    if ((rc = refuse_detached(e, ab))) return rc;
     knit_put_binary(e->w, KNIT_T_DATAVIEW, data, len);
     return ENC_OK;
   }
@@ -407,6 +426,7 @@ static int put_object(enc *e, napi_value v) {
     return ENC_OK;
   }
   TRY(e, napi_is_error(e->env, v, &flag));
+  if (!flag && (rc = instance_of(e, v, B_DOM_EXCEPTION, &flag))) return rc;
   if (flag) return put_error(e, v);
   TRY(e, napi_is_promise(e->env, v, &flag));
   if (flag) return fail(e, ENC_TYPE, "%s", "a Promise nested in a payload cannot be sent (await it first)");

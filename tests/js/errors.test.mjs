@@ -43,6 +43,13 @@ export const fail = task({
       for (let i = 1; i < 300; i++) e = new Error(String(i), { cause: e });
       throw e;
     }
+    if (kind === "big-parts") {
+      const e = new TypeError("upstream returned 502", { cause: { body: "c".repeat(10_000) } });
+      e.code = "E_UPSTREAM";
+      e.body = "x".repeat(10_000); // an HTTP client's response body, say
+      throw e;
+    }
+    if (kind === "dom") return atob("***"); // a DOMException: not an Error to Node-API on node 20 and bun
     if (kind === "aggregate") throw new AggregateError([new Error("a"), new TypeError("b")], "both failed");
     return "no throw";
   },
@@ -114,6 +121,23 @@ if (isMain) {
     assert.equal(await on.call.fail("none"), "no throw");
   });
 
+  const small = createPool({ threads: 1, payload: { maxPayloadBytes: 4096 } })({ fail });
+  for (const [where, on] of [["a worker", small], ["the inliner", host]]) test(`an Error whose parts exceed the payload limit loses those parts only (${where})`, async () => {
+    const big = (await settle(on.call.fail("big-parts"))).value;
+    assert.ok(big instanceof TypeError, String(big));
+    assert.equal(big.message, "upstream returned 502");
+    assert.equal(big.code, "E_UPSTREAM");
+    assert.equal("body" in big, false, "a part over the payload limit is left out");
+    assert.match(big.cause, /^cause not sent: payload exceeds the limit of 4096 bytes/);
+  });
+
+  test("a thrown DOMException arrives as an Error with its name and message", async () => {
+    const e = (await settle(pool.call.fail("dom"))).value;
+    assert.ok(e instanceof Error, String(e));
+    assert.equal(e.name, "InvalidCharacterError");
+    assert.ok(e.message.length > 0);
+  });
+
   test("the inliner holds arguments to the pool's payload limit", async () => {
     const r = await settle(host.call.fail("x".repeat(5000)));
     assert.ok(r.value instanceof RangeError, String(r.value));
@@ -139,4 +163,5 @@ if (isMain) {
   await run("errors");
   await pool.shutdown();
   await host.shutdown();
+  await small.shutdown();
 }

@@ -199,6 +199,20 @@ if (isMain) {
     await pool.shutdown();
   });
 
+  test("a worker that exits in a task still answers the calls it finished before", async () => {
+    const pool = createPool({ threads: 1 })({ exits, quick });
+    try {
+      await pool.call.quick(0);
+      const before = Array.from({ length: 10 }, (_, i) => pool.call.quick(i));
+      const dying = pool.call.exits(4);
+      assert.deepEqual(await Promise.all(before), Array.from({ length: 10 }, (_, i) => i));
+      await rejectsWith(dying, Error, /got no answer: its worker exited with code 4/);
+      assert.equal(await pool.call.quick("after"), "after");
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   test("calls a dead worker never took run on its replacement, once each, in order", async () => {
     const pool = createPool({ threads: 1 })({ spinThenExit, record, recorded });
     try {
@@ -257,6 +271,45 @@ if (isMain) {
     }
   });
 
+  test("shutdown settles a call still waiting for its promise argument", async () => {
+    const pool = createPool({ threads: 1 })({ quick });
+    const never = rejectsWith(pool.call.quick(new Promise(() => {})), Error, /shut down before this call finished/);
+    let late;
+    const later = rejectsWith(pool.call.quick(new Promise((r) => (late = r))), Error, /shut down before this call finished/);
+    assert.equal(pool.pending, 2);
+    await pool.shutdown();
+    await never;
+    late("too late");
+    await later;
+    assert.equal(pool.pending, 0);
+  });
+
+  test("shutdown(delayMs): a number of ms from 0, Infinity waits for every call, anything else is a TypeError", async () => {
+    const pool = createPool({ threads: 1 })({ nap });
+    for (const bad of [NaN, -1, "300", null, {}]) await rejectsWith(pool.shutdown(bad), TypeError, /delayMs must be a number/);
+    const slow = pool.call.nap(150);
+    await pool.shutdown(Infinity);
+    assert.equal(await slow, 150);
+  });
+
+  test("many calls sharing one AbortSignal: one listener, each call aborted", async () => {
+    const pool = createPool({ threads: 1 })({ nap });
+    const ac = new AbortController();
+    const counted = [];
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    ac.signal.addEventListener = (type, fn, opts) => {
+      counted.push(type);
+      return add(type, fn, opts);
+    };
+    const calls = Array.from({ length: 50 }, () => settle(pool.call.nap(1000, { signal: ac.signal })));
+    assert.equal(counted.length, 1, "one abort listener for 50 calls");
+    ac.abort(new Error("all of them"));
+    const outcomes = await Promise.all(calls);
+    assert.ok(outcomes.every((o) => !o.ok && o.value?.message === "all of them"));
+    assert.equal(pool.pending, 0);
+    await pool.shutdown();
+  });
+
   test("resolveAfterFinishingAll drains every submitted call", async () => {
     const pool = createPool({ threads: 2, worker: { resolveAfterFinishingAll: true } })({ nap, spin });
     const calls = [];
@@ -280,6 +333,10 @@ if (isMain) {
     const pool = createPool({ threads: 1, worker: { bootstrap: { href, name: "setup", data: { n: 7 } } } })({ bootData });
     assert.deepEqual(await pool.call.bootData(), { n: 7, booted: true });
     await pool.shutdown();
+    const relative = createPool({ threads: 1, worker: { bootstrap: { href: "./fixtures/bootstrap.mjs", name: "setup", data: { n: 8 } } } })({ bootData });
+    assert.deepEqual(await relative.call.bootData(), { n: 8, booted: true }, "a relative href resolves against the module that called createPool");
+    await relative.shutdown();
+    assert.throws(() => createPool({ worker: { bootstrap: { href: "data:text/javascript,export default () => {}" } } }), TypeError, "remote bootstrap needs allowRemoteModules");
     const bad = createPool({ threads: 1, worker: { bootstrap: { href, name: "fails" } } })({ bootData });
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);

@@ -168,6 +168,12 @@ if (isMain) {
     await rejectsWith(pool.call.echo(thrower), RangeError, /from a getter/);
     await rejectsWith(pool.call.echo({ deep: [Promise.resolve(1)] }), TypeError, /Promise/);
     await rejectsWith(pool.call.echo(new WeakMap()), TypeError);
+    const gone = new ArrayBuffer(8);
+    const views = { bytes: new Uint8Array(gone), data: new DataView(gone) };
+    structuredClone(gone, { transfer: [gone] }); // detaches it, as a postMessage transfer does
+    await rejectsWith(pool.call.echo(gone), TypeError, /detached/);
+    await rejectsWith(pool.call.echo([views.bytes]), TypeError, /detached/);
+    await rejectsWith(pool.call.echo({ view: views.data }), TypeError, /detached/);
     assert.equal(await pool.call.echo("still fine"), "still fine");
   });
 
@@ -259,6 +265,9 @@ if (isMain) {
     assert.throws(() => createPool({ inliner: { batchSize: 0 } }), TypeError);
     assert.throws(() => createPool({ debug: "yes" }), TypeError);
     assert.throws(() => createPool()({ notATask: 5 }), TypeError);
+    assert.throws(() => createPool({ worker: { hardTimeoutMs: 2 ** 31 } }), TypeError, "past setTimeout's range");
+    assert.throws(() => createPool({ inliner: { position: -1 } }), TypeError);
+    assert.throws(() => createPool({ maxQueue: 0 }), TypeError);
   });
 
   await run("payload");
