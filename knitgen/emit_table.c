@@ -324,16 +324,33 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
     fputs("  ", fy);
     js_str(fy, t->name);
     fputs(": ", fy);
+    /* [argument, result]: the type text when it stands alone; else what
+     * TypeScript infers from the module (Sig), for the pair or for one half:
+     * a half the source leaves out ("unknown"), and the result of a task
+     * with a timeout (`maybe` adds undefined, `default` its value's type) */
     bool literal = text_self_contained(t->arg) && text_self_contained(t->result);
-    if (literal || t->kind == KG_K_NATIVE) {
+    bool infer_arg = literal && !strcmp(t->arg, "unknown");
+    bool infer_result = literal && (!strcmp(t->result, "unknown") ||
+                                    (t->kind == KG_K_TASK && (t->options & KG_OPT_TIMEOUT)));
+    if (t->kind == KG_K_NATIVE || (literal && !infer_arg && !infer_result)) {
       fprintf(fy, "[%s, %s];\n", literal ? t->arg : "unknown", literal ? t->result : "unknown");
     } else {
+      bool half = literal && infer_arg != infer_result;
       char *ts = type_spec(spec[k] ? spec[k] : "");
+      if (half && infer_result)
+        fprintf(fy, "[%s, ", t->arg);
+      else if (half)
+        fputs("[", fy);
       fputs("Sig<typeof import(", fy);
       js_str(fy, ts ? ts : "");
       fputs(")[", fy);
       js_str(fy, export[k]);
-      fputs("]>;\n", fy);
+      fputs("]>", fy);
+      if (half && infer_result)
+        fputs("[1]]", fy);
+      else if (half)
+        fprintf(fy, "[0], %s]", t->result);
+      fputs(";\n", fy);
       free(ts);
     }
 

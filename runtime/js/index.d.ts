@@ -1,4 +1,12 @@
 // Type declarations for knitting.
+// Symbol.dispose / Symbol.asyncDispose, for projects whose lib is older than
+// esnext and that load no @types/node (bun, deno, browsers).
+/// <reference lib="esnext.disposable" />
+
+// URL and AbortSignal as the project declares them (lib dom, @types/node, bun,
+// deno); never in one that declares neither, e.g. lib es2022 alone.
+type GlobalURL = typeof globalThis extends { URL: { prototype: infer T } } ? T : never;
+type GlobalAbortSignal = typeof globalThis extends { AbortSignal: { prototype: infer T } } ? T : never;
 
 /** False inside a knitting worker, true everywhere else. */
 export declare const isMain: boolean;
@@ -9,6 +17,10 @@ export type Timeout =
   | { time: number; default: unknown }
   | { time: number; maybe: true }
   | { time: number; error: unknown };
+/** Timeouts that reject: the result type stays R. */
+type RejectTimeout = number | { time: number; error: unknown };
+/** @S with its timeout narrowed to @T. */
+type Timed<S, T> = Omit<S, "timeout"> & { timeout: T };
 
 /** Handed to tasks declared with `abortSignal: { hasAborted: true }`. */
 export interface TaskAbortSignal {
@@ -41,8 +53,25 @@ export interface TaskTable<M extends Record<string, [unknown, unknown]>> {
   readonly __knittingTable?: M;
 }
 
-export declare function task<A = any, R = any>(spec: TaskSpec<A, R>): Task<A, Awaited<R>>;
-export declare function importTask<A = any, R = any>(spec: { href: string | URL; name: string; timeout?: Timeout }): ImportedTask<A, R>;
+// task(), importTask() and nativeTask() type what a call resolves with: R
+// for a timeout that rejects; a `{ time, maybe: true }` timeout adds
+// undefined, `{ time, default: D }` adds D (with explicit <A, R>, D is R unless
+// given as a third type argument), and a timeout only known as Timeout makes
+// it unknown.
+export declare function task<A = any, R = any>(spec: Omit<TaskSpec<A, R>, "timeout"> & { timeout?: RejectTimeout }): Task<A, Awaited<R>>;
+export declare function task<A = any, R = any>(spec: Timed<TaskSpec<A, R>, { time: number; maybe: true }>): Task<A, Awaited<R> | undefined>;
+export declare function task<A = any, R = any, D = R>(spec: Timed<TaskSpec<A, R>, { time: number; default: D }>): Task<A, Awaited<R | D>>;
+export declare function task<A = any, R = any>(spec: TaskSpec<A, R>): Task<A, unknown>;
+
+export interface ImportTaskSpec {
+  href: string | GlobalURL;
+  name: string;
+  timeout?: Timeout;
+}
+export declare function importTask<A = any, R = any>(spec: Omit<ImportTaskSpec, "timeout"> & { timeout?: RejectTimeout }): ImportedTask<A, R>;
+export declare function importTask<A = any, R = any>(spec: Timed<ImportTaskSpec, { time: number; maybe: true }>): ImportedTask<A, R | undefined>;
+export declare function importTask<A = any, R = any, D = R>(spec: Timed<ImportTaskSpec, { time: number; default: D }>): ImportedTask<A, R | Awaited<D>>;
+export declare function importTask<A = any, R = any>(spec: ImportTaskSpec): ImportedTask<A, unknown>;
 /**
  * A task whose body is a C function in a shared library, run on the pool's
  * C threads (docs/native-tasks.md). `library` is resolved relative to the
@@ -52,7 +81,7 @@ export declare function importTask<A = any, R = any>(spec: { href: string | URL;
  */
 export interface NativeTaskSpec {
   symbol: string;
-  library: string | URL;
+  library: string | GlobalURL;
   arg?: string;
   result?: string;
   timeout?: Timeout;
@@ -65,7 +94,10 @@ export interface NativeTask<A, R> {
   createPool(options?: PoolOptions): SingleTaskPool<A, R>;
 }
 
-export declare function nativeTask<A = any, R = any>(spec: NativeTaskSpec): NativeTask<A, R>;
+export declare function nativeTask<A = any, R = any>(spec: Omit<NativeTaskSpec, "timeout"> & { timeout?: RejectTimeout }): NativeTask<A, R>;
+export declare function nativeTask<A = any, R = any>(spec: Timed<NativeTaskSpec, { time: number; maybe: true }>): NativeTask<A, R | undefined>;
+export declare function nativeTask<A = any, R = any, D = R>(spec: Timed<NativeTaskSpec, { time: number; default: D }>): NativeTask<A, R | Awaited<D>>;
+export declare function nativeTask<A = any, R = any>(spec: NativeTaskSpec): NativeTask<A, unknown>;
 export declare function defineTable<M extends Record<string, [unknown, unknown]>>(spec: unknown): TaskTable<M>;
 
 /** A header plus a binary body that is copied once and never walked. */
@@ -77,7 +109,7 @@ export declare class Envelope<H = unknown> {
 
 export interface CallOptions {
   /** Aborting rejects the call with `signal.reason`; a running task sees hasAborted() (a native one knit_native_aborted()). */
-  signal?: AbortSignal;
+  signal?: GlobalAbortSignal;
 }
 
 export interface PoolOptions {
@@ -98,7 +130,7 @@ export interface PoolOptions {
     timers?: { spinMicroseconds?: number; parkMs?: number };
     hardTimeoutMs?: number;
     resolveAfterFinishingAll?: boolean;
-    bootstrap?: { href: string | URL; name?: string; data?: unknown };
+    bootstrap?: { href: string | GlobalURL; name?: string; data?: unknown };
     resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
     /** Run a minor GC when a worker goes idle. Default: where the runtime
      * already exposes one (bun; node started with --expose-gc). true also
@@ -123,13 +155,17 @@ export interface PoolOptions {
 }
 
 type Fn<A, R> = (arg: A, options?: CallOptions) => Promise<R>;
+/** The argument of a plain function task with parameters P: the first one
+ * (a second receives the abort signal), void if there is none, and `| void`,
+ * so the call may leave it out, if it is optional. Same as in the tables
+ * knitgen writes (templates/table.d.ts.in). */
+type Arg<P extends readonly unknown[]> = P extends readonly [] ? void : [] extends P ? P[0] | void : P[0];
 type Callable<T> =
   T extends Task<infer A, infer R> ? Fn<A, R>
   : T extends ImportedTask<infer A, infer R> ? Fn<A, R>
   : T extends NativeTask<infer A, infer R> ? Fn<A, R>
   : T extends SingleTaskPool<infer A, infer R> ? Fn<A, R>
-  : T extends () => infer R ? Fn<void, Awaited<R>>
-  : T extends (arg: infer A) => infer R ? Fn<A, Awaited<R>>
+  : T extends (...args: infer P) => infer R ? Fn<Arg<P>, Awaited<R>>
   : never;
 
 export interface PoolControl {

@@ -2,13 +2,15 @@
 // Types of the dispatch table of input.ts: createPool(opts)(table).call.<name>(arg).
 import type { ImportedTask, SingleTaskPool, Task, TaskTable } from "knitting";
 
+/** The argument of a function task with parameters P: the first one, void if
+ * none, `| void` if optional (as knitting's index.d.ts types it). */
+type Arg<P extends readonly unknown[]> = P extends readonly [] ? void : [] extends P ? P[0] | void : P[0];
 /** [argument, result] of a task export, for types knitgen cannot spell out. */
 type Sig<T> =
   T extends Task<infer A, infer R> ? [A, R]
   : T extends SingleTaskPool<infer A, infer R> ? [A, R]
   : T extends ImportedTask<infer A, infer R> ? [A, R]
-  : T extends () => infer R ? [void, Awaited<R>]
-  : T extends (arg: infer A, ...rest: never[]) => infer R ? [A, Awaited<R>]
+  : T extends (...args: infer P) => infer R ? [Arg<P>, Awaited<R>]
   : [unknown, unknown];
 
 declare const table: TaskTable<{
