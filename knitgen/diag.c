@@ -46,7 +46,7 @@ static void add(kg_diags *d, kg_severity sev, const kg_file *file, const char *p
   g->sev = sev;
   g->file = file;
   g->path = path ? strdup(path) : NULL;
-  g->off = (uint32_t)off;
+  g->off = (uint32_t)(file ? kg_file_src(file, off) : off); /* pooled names: their source */
   g->msg = msg;
 }
 
@@ -132,9 +132,9 @@ void kg_diags_print(const kg_diags *d, FILE *out)
     }
     const kg_file *f = g->file;
     size_t off = g->off > f->size ? f->size : g->off;
-    size_t b = off, e = off;
-    while (b > 0 && f->data[b - 1] != '\n')
-      b--;
+    size_t b = kg_file_line_begin(f, off), e = off;
+    if (b > off)
+      b = off; /* an offset inside the byte order mark */
     while (e < f->size && f->data[e] != '\n' && f->data[e] != '\r')
       e++;
     fprintf(out, "%s:%u:%u: %s: %s\n", f->path, (unsigned)kg_file_line(f, off),

@@ -67,8 +67,9 @@ typedef struct kg_token {
 
 typedef struct kg_file {
   char *path;  /* as shown in diagnostics and the manifest */
-  char *data;  /* contents, NUL-terminated */
+  char *data;  /* contents, NUL-terminated; then the name pool */
   size_t size;
+  size_t pool; /* bytes of decoded names after data[size] (kg_file_add_name) */
   bool tsx;    /* JSX allowed (.tsx or .jsx) */
   kg_token *toks;
   size_t ntoks, cap;
@@ -90,6 +91,25 @@ static inline const char *kg_tok_text(const kg_file *f, const kg_token *t)
 
 bool kg_tok_is(const kg_file *f, const kg_token *t, const char *word);
 
+/* 3 if @f starts with a UTF-8 byte order mark (skipped as if absent), else 0. */
+size_t kg_file_bom(const kg_file *f);
+/* Byte offset where the line holding @off starts (after a BOM on line 1). */
+size_t kg_file_line_begin(const kg_file *f, size_t off);
+/* Names written with escapes (`\u0062cd`, `"q\"uote"`) are decoded into a
+ * pool after the text's NUL, so a name is still f->data + off, len wherever
+ * it came from. Each pooled name is preceded by the 4-byte offset of its
+ * source, which positions (kg_file_src) report. Adds the decoded
+ * @raw[0..@len) of source offset @src; returns its offset (*@out_len its
+ * length), or -ENOMEM. Pointers into f->data are invalid afterwards. */
+int64_t kg_file_add_name(kg_file *f, uint32_t src, const char *raw, size_t len,
+                         uint32_t *out_len);
+/* The source offset of @off: itself, or for a pooled name its source. */
+size_t kg_file_src(const kg_file *f, size_t off);
+/* Decodes the JavaScript escapes of @in[0..@n) (string literal or
+ * identifier) into UTF-8 at @out, which holds n + 1 bytes (decoding never
+ * grows the text); surrogate pairs combine, lone surrogates become U+FFFD.
+ * Returns the length written (a NUL follows). */
+size_t kg_unescape(const char *in, size_t n, char *out);
 /* 1-based character column of byte offset @off (counts UTF-8 characters
  * from the start of its line). */
 uint32_t kg_file_col(const kg_file *f, size_t off);
@@ -171,9 +191,12 @@ typedef struct kg_decl {
   bool arg_in_string; /* arg/result spans are inside string literals (nativeTask) */
   bool result_in_string;
   bool async;
+  bool generator;   /* function* (a generator object cannot be sent back) */
+  bool arg_optional; /* the first parameter is optional (`x?`) or has a default */
   unsigned params;  /* required parameters declared */
+  unsigned declared; /* parameters declared, optional and rest ones too */
   unsigned options; /* KG_OPT_* */
-  kg_span timeout;  /* `timeout: <number literal>`, the number token */
+  kg_span timeout;  /* `timeout: <number literal>`, the number token (and a `-`) */
   kg_span tparams;  /* generic parameter list `<...>` of the function, if any */
   kg_span body;     /* TYPE: the aliased type; INTERFACE: `{...}` */
   bool generic;     /* TYPE/INTERFACE with type parameters */
@@ -237,7 +260,9 @@ typedef enum kg_task_kind { KG_K_TASK, KG_K_FUNCTION, KG_K_IMPORT, KG_K_NATIVE }
 typedef struct kg_task {
   char *name;        /* exported name, the key in pool.call */
   kg_task_kind kind;
-  char *arg;         /* normalised type text, "unknown" or "void" */
+  char *arg;         /* normalised type text, "unknown" or "void"; an optional
+                      * parameter's gets ` | undefined` */
+  bool arg_optional; /* the call may leave the argument out */
   char *result;
   const kg_module *module; /* where it is defined */
   char *export_name; /* name the defining module exports it under */

@@ -8,7 +8,9 @@
  *   - a frame stack: `{` in code, `${` of a template (the matching `}`
  *     resumes the template text), and the JSX states (tsx only);
  *   - the previous significant token, which decides whether `/` starts a
- *     regular expression or divides, and whether `<` starts JSX.
+ *     regular expression or divides, and whether `<` starts JSX;
+ *   - the open parentheses, marked when they hold the head of `if`, `while`,
+ *     `for` or `with`: after such a `)` a statement, so a regex, starts.
  * Template text, regex bodies and JSX text are scanned by small C loops; the
  * code tokens by the re2c DFA below.
  */
@@ -32,6 +34,13 @@ typedef struct frame {
   uint32_t off;
 } frame;
 
+/* What an open `(` holds: a statement head, so `)` is followed by a
+ * statement (`if (x) /re/.test(s)`), or, for `for`, also `of`. */
+enum paren_kind { P_EXPR, P_HEAD, P_FOR };
+
+/* Parentheses nested deeper than this are all taken as P_EXPR. */
+#define MAX_PARENS 256
+
 typedef struct lexer {
   kg_file *f;
   kg_diags *d;
@@ -46,6 +55,11 @@ typedef struct lexer {
   uint16_t prev_kind, prev_punct;
   bool prev_regex_kw;  /* a keyword after which an expression starts */
   bool prev_after_dot; /* the previous token followed `.`: a property name */
+  bool prev_operand;   /* the previous token ends an operand: `x! / 2` divides */
+  uint8_t prev_head;   /* P_HEAD/P_FOR: `if`/`while`/`with` or `for` (+ `await`);
+                        * for a `)`, what its `(` held */
+  uint8_t parens[MAX_PARENS];
+  uint32_t nparens;
 } lexer;
 
 /* Counts the line breaks inside a token (they do not set l->nl: that flag
@@ -93,15 +107,72 @@ static int top_kind(const lexer *l)
   return l->sp ? l->stack[l->sp - 1].kind : -1;
 }
 
+static bool word_is(const char *s, size_t n, const char *w)
+{
+  return strlen(w) == n && memcmp(w, s, n) == 0;
+}
+
+/* `of` is not here: it is a keyword only in a `for (` head (see emit_at),
+ * elsewhere an identifier (`of / 2`). */
 static bool is_regex_keyword(const char *s, size_t n)
 {
-  static const char *const kw[] = {"return", "typeof", "instanceof", "in", "of", "new",
-                                   "delete", "void", "throw", "case", "do", "else",
-                                   "yield", "await", "extends"};
+  static const char *const kw[] = {"return", "typeof", "instanceof", "in", "new", "delete",
+                                   "void", "throw", "case", "do", "else", "yield", "await",
+                                   "extends", "default"};
   for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
-    if (strlen(kw[k]) == n && memcmp(kw[k], s, n) == 0)
+    if (word_is(s, n, kw[k]))
       return true;
   return false;
+}
+
+/* The statement-head keyword that identifier [s, s+n) is, if any. */
+static uint8_t head_keyword(const lexer *l, const char *s, size_t n)
+{
+  if (word_is(s, n, "for"))
+    return P_FOR;
+  if (word_is(s, n, "if") || word_is(s, n, "while") || word_is(s, n, "with"))
+    return P_HEAD;
+  if (word_is(s, n, "await") && l->prev_kind == KG_T_IDENT)
+    return l->prev_head; /* for await ( */
+  return P_EXPR;
+}
+
+/* Does a token of @kind/@punct end an operand, so that a `!` right after it
+ * (no line break between) is the non-null assertion, not a negation? */
+static bool ends_operand(const lexer *l)
+{
+  switch (l->prev_kind) {
+  case KG_T_IDENT:
+    return !l->prev_regex_kw;
+  case KG_T_PRIVATE:
+  case KG_T_STRING:
+  case KG_T_NUMBER:
+  case KG_T_BIGINT:
+  case KG_T_TEMPLATE:
+  case KG_T_TPL_TAIL:
+  case KG_T_REGEX:
+    return true;
+  case KG_T_PUNCT:
+    return l->prev_punct == ')' || l->prev_punct == ']' || l->prev_operand;
+  default:
+    return false;
+  }
+}
+
+/* Tracks the open parentheses; returns what a `)` closes. */
+static uint8_t track_paren(lexer *l, int punct)
+{
+  if (punct == '(') {
+    if (l->nparens < MAX_PARENS)
+      l->parens[l->nparens] = l->prev_kind == KG_T_IDENT ? l->prev_head : P_EXPR;
+    l->nparens++;
+    return P_EXPR;
+  }
+  if (punct == ')' && l->nparens) {
+    l->nparens--;
+    return l->nparens < MAX_PARENS ? l->parens[l->nparens] : P_EXPR;
+  }
+  return P_EXPR;
 }
 
 /* Appends the token [tok, cur) that started on line @line at @line_start. */
@@ -131,10 +202,23 @@ static void emit_at(lexer *l, int kind, int punct, uint32_t line, const char *li
   l->nl = false;
 
   bool after_dot = l->prev_kind == KG_T_PUNCT && (l->prev_punct == '.' || l->prev_punct == KG_P_OPTCHAIN);
+  /* a postfix `!` (TypeScript's non-null assertion) keeps the operand open */
+  bool operand = kind == KG_T_PUNCT && punct == '!' && !(t->flags & KG_TF_NL) && ends_operand(l);
+  uint8_t head = P_EXPR;
+  if (kind == KG_T_PUNCT)
+    head = track_paren(l, punct);
+  else if (kind == KG_T_IDENT && !after_dot)
+    head = head_keyword(l, l->tok, t->len);
+  bool regex_kw = kind == KG_T_IDENT && !after_dot &&
+                  (is_regex_keyword(l->tok, t->len) ||
+                   (word_is(l->tok, t->len, "of") && l->nparens &&
+                    l->nparens <= MAX_PARENS && l->parens[l->nparens - 1] == P_FOR));
   l->prev_kind = (uint16_t)kind;
   l->prev_punct = (uint16_t)punct;
   l->prev_after_dot = after_dot;
-  l->prev_regex_kw = kind == KG_T_IDENT && !after_dot && is_regex_keyword(l->tok, t->len);
+  l->prev_regex_kw = regex_kw;
+  l->prev_operand = operand;
+  l->prev_head = head;
 }
 
 static void emit(lexer *l, int kind, int punct)
@@ -153,7 +237,11 @@ static bool expr_expected(const lexer *l)
   case KG_T_IDENT:
     return l->prev_regex_kw;
   case KG_T_PUNCT:
-    return !(l->prev_punct == ')' || l->prev_punct == ']' || l->prev_punct == KG_P_INCDEC);
+    if (l->prev_punct == ')')
+      return l->prev_head != P_EXPR; /* if (x) /re/ */
+    if (l->prev_punct == '!')
+      return !l->prev_operand;
+    return !(l->prev_punct == ']' || l->prev_punct == KG_P_INCDEC);
   default:
     return false;
   }
@@ -162,6 +250,20 @@ static bool expr_expected(const lexer *l)
 static void error_at(lexer *l, uint32_t off, const char *msg)
 {
   kg_diag(l->d, KG_ERROR, l->f, off, "%s", msg);
+}
+
+/* The length of the Unicode space (U+FEFF, U+00A0, U+2028, U+2029) at @s,
+ * or 0. The DFA skips these alone, but its `ident` rule is longer when an
+ * identifier follows one, so the identifier's rule strips them. */
+static size_t unicode_space(const char *s, const char *end)
+{
+  static const char *const sp[] = {"\xef\xbb\xbf", "\xc2\xa0", "\xe2\x80\xa8", "\xe2\x80\xa9"};
+  for (size_t k = 0; k < sizeof sp / sizeof sp[0]; k++) {
+    size_t n = strlen(sp[k]);
+    if ((size_t)(end - s) > n && memcmp(s, sp[k], n) == 0)
+      return n;
+  }
+  return 0;
 }
 
 static bool id_start(unsigned char c)
@@ -484,10 +586,18 @@ static bool lex_code(lexer *l)
       (dec | radix) "n" { emit(l, KG_T_BIGINT, 0); return true; }
       number | radix { emit(l, KG_T_NUMBER, 0); return true; }
 
-      ident { emit(l, KG_T_IDENT, 0); return true; }
+      ident {
+        size_t sp = unicode_space(l->tok, l->cur);
+        if (sp) {
+          l->cur = l->tok + sp; /* `id_start` has every byte >= 0x80 */
+          continue;
+        }
+        emit(l, KG_T_IDENT, 0);
+        return true;
+      }
       "#" ident { emit(l, KG_T_PRIVATE, 0); return true; }
       "#!" [^\n]* {
-        if (l->tok == l->base)
+        if (l->tok == l->base + kg_file_bom(l->f))
           continue; /* hashbang line */
         l->cur = l->tok + 1;
         emit(l, KG_T_PUNCT, '#');
@@ -544,10 +654,11 @@ int kg_lex(kg_file *f, kg_diags *d)
   l.f = f;
   l.d = d;
   l.base = f->data;
-  l.cur = f->data;
+  /* A leading byte order mark is not text: columns on line 1 start after it. */
+  l.cur = f->data + kg_file_bom(f);
   l.lim = f->data + f->size;
   l.line = 1;
-  l.line_start = f->data;
+  l.line_start = l.cur;
   l.prev_kind = KG_T_EOF;
   f->ntoks = 0;
 

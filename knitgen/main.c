@@ -66,6 +66,43 @@ static char *stem_of(const char *path)
   return s;
 }
 
+/* The first output written, the depfile's default target (NULL: none). */
+static char *first_output(const char *outdir, const char *stem, bool manifest, bool cstubs,
+                          const char *package)
+{
+  char *r = NULL;
+  if (!outdir || !stem)
+    return NULL;
+  const char *fmt = manifest ? "%s/%s.manifest.json"
+                    : cstubs ? "%s/%s.knit.h"
+                    : package ? "%s/package.json"
+                              : "%s/%s.knit.js";
+  if (asprintf(&r, fmt, outdir, stem) < 0)
+    return NULL;
+  return r;
+}
+
+/* Writes and closes the depfile opened as @dep, or removes it when an
+ * error came after it was opened (a stale rule is worse than none). */
+static void write_depfile(kg_project *p, FILE *dep, const char *depfile, const char *deptarget,
+                          const char *first_out)
+{
+  char *t = NULL;
+  if (!deptarget && !first_out) {
+    t = strdup(depfile);
+    size_t n = t ? strlen(t) : 0;
+    if (n > 2 && !strcmp(t + n - 2, ".d"))
+      t[n - 2] = 0;
+  }
+  const char *target = deptarget ? deptarget : first_out ? first_out : t ? t : depfile;
+  if (p->diags.errors == 0 && (kg_emit_depfile(p, target, dep) < 0 || fflush(dep) != 0))
+    kg_diag_path(&p->diags, KG_ERROR, depfile, "cannot write depfile: %s", strerror(errno));
+  fclose(dep);
+  if (p->diags.errors)
+    remove(depfile);
+  free(t);
+}
+
 int main(int argc, char **argv)
 {
   bool manifest = false, cstubs = false;
@@ -126,25 +163,28 @@ int main(int argc, char **argv)
   kg_project_resolve(&p);
 
   char *stem = stem_of(inputs[0]);
-  char *first_out = NULL;
+  char *first_out = first_output(outdir, stem, manifest, cstubs, package);
   int status = 0;
+  /* On an error nothing goes to stdout and no output is written: open the
+   * depfile before writing anything, and hold the manifest until the end. */
+  FILE *dep = NULL;
+  if (depfile && p.diags.errors == 0 && !(dep = fopen(depfile, "w")))
+    kg_diag_path(&p.diags, KG_ERROR, depfile, "cannot write depfile: %s", strerror(errno));
   if (p.diags.errors == 0 && outdir) {
     int rc = make_dirs(outdir);
     if (rc < 0)
       kg_diag_path(&p.diags, KG_ERROR, outdir, "cannot create directory: %s", strerror(-rc));
   }
+  char *held = NULL;
+  size_t nheld = 0;
   if (p.diags.errors == 0 && manifest) {
-    if (outdir) {
-      if (asprintf(&first_out, "%s/%s.manifest.json", outdir, stem) < 0)
-        first_out = NULL;
-      FILE *f = first_out ? fopen(first_out, "w") : NULL;
-      if (!f || kg_emit_manifest(&p, f) < 0)
-        kg_diag_path(&p.diags, KG_ERROR, first_out, "cannot write: %s", strerror(errno));
-      if (f)
-        fclose(f);
-    } else {
-      kg_emit_manifest(&p, stdout);
-    }
+    FILE *f = !outdir ? open_memstream(&held, &nheld) : first_out ? fopen(first_out, "w") : NULL;
+    bool bad = !f || kg_emit_manifest(&p, f) < 0;
+    if (f && fclose(f) != 0)
+      bad = true;
+    if (bad)
+      kg_diag_path(&p.diags, KG_ERROR, outdir ? first_out : NULL, "cannot write: %s",
+                   strerror(errno));
   }
   if (p.diags.errors == 0 && outdir && !manifest) {
     if (cstubs)
@@ -153,25 +193,12 @@ int main(int argc, char **argv)
       kg_emit_package(&p, outdir, package, &p.diags);
     else
       kg_emit_table(&p, outdir, stem, &p.diags);
-    if (asprintf(&first_out, cstubs ? "%s/%s.knit.h" : package ? "%s/package.json" : "%s/%s.knit.js", outdir, stem) < 0)
-      first_out = NULL;
   }
-  if (depfile && p.diags.errors == 0) {
-    char *t = NULL;
-    if (!deptarget && !first_out) {
-      t = strdup(depfile);
-      size_t n = t ? strlen(t) : 0;
-      if (n > 2 && !strcmp(t + n - 2, ".d"))
-        t[n - 2] = 0;
-    }
-    FILE *f = fopen(depfile, "w");
-    const char *target = deptarget ? deptarget : first_out ? first_out : t ? t : depfile;
-    if (!f || kg_emit_depfile(&p, target, f) < 0)
-      kg_diag_path(&p.diags, KG_ERROR, depfile, "cannot write depfile: %s", strerror(errno));
-    if (f)
-      fclose(f);
-    free(t);
-  }
+  if (dep)
+    write_depfile(&p, dep, depfile, deptarget, first_out);
+  if (p.diags.errors == 0 && held)
+    fwrite(held, 1, nheld, stdout);
+  free(held);
   kg_diags_print(&p.diags, stderr);
   if (p.diags.errors) {
     fprintf(stderr, "%u error%s generated.\n", p.diags.errors, p.diags.errors == 1 ? "" : "s");

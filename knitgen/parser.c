@@ -21,6 +21,7 @@ typedef struct ps {
   size_t n; /* tokens, the last one is EOF */
   size_t i;
   int err;
+  unsigned parens; /* nested parse_paren_init calls */
 } ps;
 
 /* ---- token helpers ---------------------------------------------------------------- */
@@ -149,15 +150,16 @@ static bool ends_expr(const kg_token *t)
 }
 
 /* Skips an expression up to (not including) a ',' or ';' at depth 0, an
- * unmatched closer, or a statement keyword that starts a new line. */
+ * unmatched closer, or a statement keyword that starts a new line after a
+ * token that ends an expression (which may precede the start: the
+ * initializer `(f)` ends before `\nexport`). */
 static void skip_expr(ps *p)
 {
-  size_t start = p->i;
   while (!eof(p)) {
     const kg_token *t = cur(p);
     if (isp(t, ',') || isp(t, ';') || closer(t))
       return;
-    if (p->i > start && (t->flags & KG_TF_NL) && stmt_keyword(p, t) && ends_expr(&p->t[p->i - 1]))
+    if (p->i > 0 && (t->flags & KG_TF_NL) && stmt_keyword(p, t) && ends_expr(&p->t[p->i - 1]))
       return;
     skip_one(p);
   }
@@ -340,7 +342,8 @@ static void export_decl(ps *p, const kg_decl *d, bool exported, uint32_t order)
 
 typedef struct fn_info {
   kg_span arg, result, tparams;
-  bool arg_void, async, ok;
+  bool arg_void, async, generator, ok;
+  bool optional; /* the first parameter is optional or has a default */
   unsigned params, required;
 } fn_info;
 
@@ -429,6 +432,7 @@ static void parse_params(ps *p, fn_info *fi)
     if (!is_this) {
       if (fi->params == 0) {
         fi->arg = rest ? (kg_span){0, 0} : type;
+        fi->optional = optional || dflt;
       }
       fi->params++;
       if (!optional && !dflt && !rest)
@@ -461,7 +465,8 @@ static void parse_fn_value(ps *p, fn_info *fi)
   }
   if (isw(p, cur(p), "function")) {
     adv(p);
-    if (isp(cur(p), '*'))
+    bool generator = isp(cur(p), '*');
+    if (generator)
       adv(p);
     if (cur(p)->kind == KG_T_IDENT)
       adv(p);
@@ -476,6 +481,7 @@ static void parse_fn_value(ps *p, fn_info *fi)
       goto fail;
     parse_params(p, fi);
     fi->tparams = tp;
+    fi->generator = generator;
     if (isp(cur(p), ':')) {
       adv(p);
       fi->result = scan_type(p, ";", false, true);
@@ -530,7 +536,10 @@ static void apply_fn(ps *p, kg_decl *d, const fn_info *fi)
   d->arg_void = fi->arg_void;
   d->result = fi->result.len ? unwrap_promise(p, fi->result) : fi->result;
   d->async = fi->async;
+  d->generator = fi->generator;
+  d->arg_optional = fi->optional;
   d->params = fi->required;
+  d->declared = fi->params;
   d->tparams = fi->tparams;
 }
 
@@ -562,6 +571,23 @@ static kg_span str_inner(const kg_token *t)
   return s;
 }
 
+/* The name identifier or string token @t spells. Escapes (`\u0062cd`,
+ * `"q\"uote"`) are decoded into the file's name pool: the worker imports
+ * the real name. */
+static kg_span name_span(ps *p, const kg_token *t)
+{
+  kg_span raw = t->kind == KG_T_STRING ? str_inner(t) : tok_span(t);
+  if (!raw.len || !memchr(p->f->data + raw.off, '\\', raw.len))
+    return raw;
+  uint32_t len = 0;
+  int64_t off = kg_file_add_name(p->f, raw.off, p->f->data + raw.off, raw.len, &len);
+  if (off < 0) {
+    p->err = -ENOMEM;
+    return raw;
+  }
+  return (kg_span){(uint32_t)off, len};
+}
+
 /* The options object of task/importTask/nativeTask, at '{'. */
 static void parse_options(ps *p, kg_decl *d)
 {
@@ -573,11 +599,13 @@ static void parse_options(ps *p, kg_decl *d)
     } else {
       bool async = false;
       if ((isw(p, cur(p), "async") || isw(p, cur(p), "get") || isw(p, cur(p), "set")) &&
-          (at(p, 1)->kind == KG_T_IDENT || at(p, 1)->kind == KG_T_STRING || isp(at(p, 1), '['))) {
+          (at(p, 1)->kind == KG_T_IDENT || at(p, 1)->kind == KG_T_STRING || isp(at(p, 1), '[') ||
+           isp(at(p, 1), '*'))) {
         async = isw(p, cur(p), "async");
         adv(p);
       }
-      if (isp(cur(p), '*'))
+      bool generator = isp(cur(p), '*');
+      if (generator)
         adv(p);
       const kg_token *key = cur(p);
       if (key->kind == KG_T_IDENT || key->kind == KG_T_STRING || key->kind == KG_T_NUMBER) {
@@ -605,6 +633,7 @@ static void parse_options(ps *p, kg_decl *d)
             fi.result = scan_type(p, ";", false, true);
           }
           fi.async = async;
+          fi.generator = generator;
           if (span_is(p, k, "f") && d->kind == KG_D_TASK && !d->has_generics) {
             apply_fn(p, d, &fi);
           }
@@ -621,11 +650,14 @@ static void parse_options(ps *p, kg_decl *d)
             apply_fn(p, d, &fi);
           else if (!fi.ok && v->kind == KG_T_IDENT &&
                    (isp(at(p, 1), ',') || isp(at(p, 1), '}')))
-            d->ref = tok_span(v);
+            d->ref = name_span(p, v);
         } else if (span_is(p, k, "timeout") && !isw(p, v, "undefined")) {
           d->options |= KG_OPT_TIMEOUT;
           if (v->kind == KG_T_NUMBER && (isp(at(p, 1), ',') || isp(at(p, 1), '}')))
             d->timeout = tok_span(v);
+          else if (isp(v, '-') && at(p, 1)->kind == KG_T_NUMBER &&
+                   (isp(at(p, 2), ',') || isp(at(p, 2), '}')))
+            d->timeout = span(p, p->i, p->i + 2); /* -1: an error, not a warning */
         } else if (span_is(p, k, "abortSignal") && !isw(p, v, "false") &&
                    !isw(p, v, "undefined")) {
           d->options |= KG_OPT_ABORT;
@@ -670,6 +702,36 @@ static void parse_options(ps *p, kg_decl *d)
   }
   if (isp(cur(p), '}'))
     adv(p);
+}
+
+static void parse_init(ps *p, kg_decl *d);
+
+/* At '(' of an initializer that is one parenthesised expression, possibly
+ * followed by `as T` or `satisfies T`: `((x: A): R => x)`, `(task({...}))`.
+ * Classifies what the parentheses hold into @d; false (cursor unchanged)
+ * when the group is not the whole initializer (`(f)(x)`, `(a, b)`). */
+static bool parse_paren_init(ps *p, kg_decl *d)
+{
+  size_t open = p->i;
+  skip_one(p);
+  size_t close = p->i - 1;
+  const kg_token *nx = cur(p);
+  bool whole = isp(nx, ';') || isp(nx, ',') || isp(nx, ')') || isp(nx, '}') ||
+               nx->kind == KG_T_EOF || isw(p, nx, "as") || isw(p, nx, "satisfies") ||
+               ((nx->flags & KG_TF_NL) && stmt_keyword(p, nx));
+  if (!whole || close <= open + 1 || !isp(&p->t[close], ')') || p->parens >= 16) {
+    p->i = open;
+    return false;
+  }
+  p->i = open + 1;
+  p->parens++;
+  parse_init(p, d);
+  p->parens--;
+  skip_expr(p);
+  if (p->i != close)
+    memset(d, 0, sizeof *d); /* `(a, b)`: a sequence, not what it starts with */
+  p->i = close + 1;
+  return true;
 }
 
 /* At the initializer of `const X = ...`: classifies it into @d. */
@@ -733,10 +795,12 @@ static void parse_init(ps *p, kg_decl *d)
     apply_fn(p, d, &fi);
     return;
   }
+  if (isp(t, '(') && parse_paren_init(p, d))
+    return;
   /* const b = a; : a reference, resolved at the end of the module */
   if (t->kind == KG_T_IDENT && (isp(at(p, 1), ';') || isp(at(p, 1), ',') ||
                                 at(p, 1)->kind == KG_T_EOF || (at(p, 1)->flags & KG_TF_NL))) {
-    d->ref = tok_span(t);
+    d->ref = name_span(p, t);
   }
   d->kind = KG_D_VALUE;
 }
@@ -760,7 +824,7 @@ static void parse_pattern(ps *p, bool exported, uint32_t order)
                    (isp(pv, '{') || isp(pv, '[') || isp(pv, ',') || isp(pv, ':') ||
                     isp(pv, KG_P_ELLIPSIS));
     if (binding)
-      export_decl(p, add_decl(p, KG_D_VALUE, tok_span(t)), exported, order);
+      export_decl(p, add_decl(p, KG_D_VALUE, name_span(p, t)), exported, order);
   }
 }
 
@@ -779,7 +843,7 @@ static void parse_var(ps *p, bool exported, uint32_t order)
         skip_expr(p);
       }
     } else if (cur(p)->kind == KG_T_IDENT) {
-      kg_span name = tok_span(cur(p));
+      kg_span name = name_span(p, cur(p));
       adv(p);
       if (isp(cur(p), '!'))
         adv(p);
@@ -820,11 +884,12 @@ static void parse_function_decl(ps *p, bool exported, uint32_t order, bool ambie
     adv(p);
   }
   adv(p); /* function */
-  if (isp(cur(p), '*'))
+  bool generator = isp(cur(p), '*');
+  if (generator)
     adv(p);
   if (cur(p)->kind != KG_T_IDENT)
     return;
-  kg_span name = tok_span(cur(p));
+  kg_span name = name_span(p, cur(p));
   adv(p);
   fn_info fi = {.tparams = scan_tparams(p)};
   kg_span tp = fi.tparams;
@@ -833,6 +898,7 @@ static void parse_function_decl(ps *p, bool exported, uint32_t order, bool ambie
   parse_params(p, &fi);
   fi.tparams = tp;
   fi.async = async;
+  fi.generator = generator;
   if (isp(cur(p), ':')) {
     adv(p);
     fi.result = scan_type(p, ";", false, true);
@@ -863,7 +929,7 @@ static void parse_named_decl(ps *p, kg_decl_kind kind, bool exported, uint32_t o
   /* at the name */
   if (cur(p)->kind != KG_T_IDENT)
     return;
-  kg_span name = tok_span(cur(p));
+  kg_span name = name_span(p, cur(p));
   adv(p);
   kg_decl *d = add_decl(p, kind, name);
   if (!d)
@@ -912,7 +978,7 @@ static bool parse_decl(ps *p, bool exported, uint32_t order, bool ambient)
     if (ambient) {
       adv(p);
       while (cur(p)->kind == KG_T_IDENT) {
-        export_decl(p, add_decl(p, KG_D_VALUE, tok_span(cur(p))), exported, order);
+        export_decl(p, add_decl(p, KG_D_VALUE, name_span(p, cur(p))), exported, order);
         adv(p);
         if (isp(cur(p), ':')) {
           adv(p);
@@ -1003,13 +1069,13 @@ static void parse_export_list(ps *p, uint32_t order, bool type_only)
       k++;
       continue;
     }
-    kg_span local = a->kind == KG_T_STRING ? str_inner(a) : tok_span(a);
+    kg_span local = name_span(p, a);
     kg_span name = local;
     k++;
     if (k + 1 < close && kg_tok_is(p->f, &p->t[k], "as") &&
         (p->t[k + 1].kind == KG_T_IDENT || p->t[k + 1].kind == KG_T_STRING)) {
       const kg_token *b = &p->t[k + 1];
-      name = b->kind == KG_T_STRING ? str_inner(b) : tok_span(b);
+      name = name_span(p, b);
       k += 2;
     }
     add_export(p, from ? KG_E_FROM : KG_E_LOCAL, name, local, spec, tonly, order);
@@ -1042,7 +1108,7 @@ static void parse_export(ps *p)
     if (isw(p, cur(p), "as")) {
       adv(p);
       if (cur(p)->kind == KG_T_IDENT || cur(p)->kind == KG_T_STRING)
-        name = cur(p)->kind == KG_T_STRING ? str_inner(cur(p)) : tok_span(cur(p));
+        name = name_span(p, cur(p));
       adv(p);
     }
     if (isw(p, cur(p), "from") && at(p, 1)->kind == KG_T_STRING) {
@@ -1070,7 +1136,7 @@ static void parse_export(ps *p)
   }
   if (isw(p, t, "import") && at(p, 1)->kind == KG_T_IDENT && isp(at(p, 2), '=')) {
     adv(p);
-    export_decl(p, add_decl(p, KG_D_VALUE, tok_span(cur(p))), true, order);
+    export_decl(p, add_decl(p, KG_D_VALUE, name_span(p, cur(p))), true, order);
     adv(p);
     return;
   }
@@ -1093,7 +1159,7 @@ static void parse_import(ps *p)
   if (cur(p)->kind == KG_T_STRING)
     return; /* side-effect import */
   if (cur(p)->kind == KG_T_IDENT && isp(at(p, 1), '=')) {
-    add_decl(p, KG_D_VALUE, tok_span(cur(p))); /* import x = require(...) / A.B */
+    add_decl(p, KG_D_VALUE, name_span(p, cur(p))); /* import x = require(...) / A.B */
     adv(p);
     return;
   }
@@ -1110,14 +1176,14 @@ static void parse_import(ps *p)
   for (size_t k = start; k < end; k++) {
     const kg_token *a = &p->t[k];
     if (a->kind == KG_T_IDENT && (k == start) && !isw(p, a, "type")) {
-      kg_decl *d = add_decl(p, KG_D_IMPORT, tok_span(a));
+      kg_decl *d = add_decl(p, KG_D_IMPORT, name_span(p, a));
       if (d) {
         d->spec = spec;
         d->import_kind = KG_IMPORT_DEFAULT;
         d->type_only = type_only;
       }
     } else if (isp(a, '*') && k + 2 < end && kg_tok_is(p->f, &p->t[k + 1], "as")) {
-      kg_decl *d = add_decl(p, KG_D_IMPORT, tok_span(&p->t[k + 2]));
+      kg_decl *d = add_decl(p, KG_D_IMPORT, name_span(p, &p->t[k + 2]));
       if (d) {
         d->spec = spec;
         d->import_kind = KG_IMPORT_NAMESPACE;
@@ -1136,11 +1202,11 @@ static void parse_import(ps *p)
           x = &p->t[++j];
         }
         if (x->kind == KG_T_IDENT || x->kind == KG_T_STRING) {
-          kg_span imported = x->kind == KG_T_STRING ? str_inner(x) : tok_span(x);
+          kg_span imported = name_span(p, x);
           kg_span local = imported;
           j++;
           if (j + 1 < end && kg_tok_is(p->f, &p->t[j], "as") && p->t[j + 1].kind == KG_T_IDENT) {
-            local = tok_span(&p->t[j + 1]);
+            local = name_span(p, &p->t[j + 1]);
             j += 2;
           }
           kg_decl *d = add_decl(p, KG_D_IMPORT, local);
@@ -1159,6 +1225,15 @@ static void parse_import(ps *p)
       k = j;
     }
   }
+}
+
+/* A function signature that no implementation followed (an ambient one, as
+ * in a .d.ts file) has nothing for a worker to run: it is not a task. */
+static void drop_signatures(kg_module *m)
+{
+  for (size_t k = 0; k < m->ndecls; k++)
+    if (m->decls[k].kind == KG_D_FUNCTION && m->decls[k].overload)
+      m->decls[k].kind = KG_D_VALUE;
 }
 
 /* task({ f }) and const b = a: copy what the referenced declaration knows. */
@@ -1188,7 +1263,10 @@ static void resolve_refs(ps *p)
         d->arg_void = r->arg_void;
         d->result = r->result;
         d->async = r->async;
+        d->generator = r->generator;
+        d->arg_optional = r->arg_optional;
         d->params = r->params;
+        d->declared = r->declared;
         d->tparams = r->tparams;
       }
     } else if (d->kind == KG_D_VALUE && kg_decl_is_task(r)) {
@@ -1232,6 +1310,7 @@ kg_module *kg_parse(kg_file *f, kg_diags *d)
     kg_module_free(m);
     return NULL;
   }
+  drop_signatures(m);
   resolve_refs(&p);
   return m;
 }

@@ -615,17 +615,48 @@ static char *type_text(const kg_file *f, kg_span s, const char *dflt)
   return r;
 }
 
-/* Decodes a string literal token (with quotes) into UTF-8: the common
- * escapes; \u escapes of the BMP and \u{...}. */
-/* The value of a numeric literal token (separators, 0x/0o/0b, exponents);
- * false for a bigint or anything it cannot read. */
+/* Does @t admit undefined already (`A | undefined`, `unknown`, `any`)? */
+static bool admits_undefined(const knit_type *t)
+{
+  if (t->kind == KNIT_TYPE_VOID || t->kind == KNIT_TYPE_UNKNOWN)
+    return true;
+  if (t->kind == KNIT_TYPE_UNION)
+    for (size_t k = 0; k < t->n_items; k++)
+      if (admits_undefined(t->items[k]))
+        return true;
+  return false;
+}
+
+/* The argument text of an optional or defaulted first parameter: @text
+ * (normalised from @s) or'ed with undefined, which the call may then leave
+ * out, so the codec must accept it. Takes @text. */
+static char *optional_text(const kg_file *f, kg_span s, char *text)
+{
+  knit_type *t = NULL;
+  if (!text || !s.len || knit_type_parse(f->data + s.off, s.len, &t, NULL) < 0)
+    return text; /* "unknown" already admits it */
+  bool done = admits_undefined(t);
+  /* `() => A | undefined` would read as a function type */
+  bool paren = t->kind == KNIT_TYPE_FUNCTION || t->kind == KNIT_TYPE_OPAQUE;
+  knit_type_destroy(t);
+  char *r = NULL;
+  if (done || asprintf(&r, paren ? "(%s) | undefined" : "%s | undefined", text) < 0)
+    return text;
+  free(text);
+  return r;
+}
+
+/* The value of a numeric literal token (separators, 0x/0o/0b, exponents),
+ * or of `-` and one (the parser's span of both may hold blanks); false for a
+ * bigint or anything it cannot read. */
 static bool number_literal(const kg_file *f, kg_span s, double *out)
 {
   char buf[64];
   size_t n = 0;
-  for (uint32_t k = 0; k < s.len; k++) {
+  bool neg = s.len && f->data[s.off] == '-';
+  for (uint32_t k = neg; k < s.len; k++) {
     char c = f->data[s.off + k];
-    if (c == '_')
+    if (c == '_' || c == ' ' || c == '\t' || c == '\n' || c == '\r')
       continue;
     if (n + 1 >= sizeof buf || c == 'n')
       return false;
@@ -635,79 +666,19 @@ static bool number_literal(const kg_file *f, kg_span s, double *out)
   char *end;
   int base = n > 2 && buf[0] == '0' ? (buf[1] | 32) == 'b' ? 2 : (buf[1] | 32) == 'o' ? 8 : 0 : 0;
   *out = base ? (double)strtoull(buf + 2, &end, base) : strtod(buf, &end);
+  if (neg)
+    *out = -*out;
   return n && *end == 0;
 }
 
+/* A string literal token (with quotes), decoded into UTF-8. */
 static char *decode_string(const kg_file *f, kg_span s)
 {
   if (s.len < 2)
     return NULL;
-  const char *in = f->data + s.off + 1;
-  size_t n = s.len - 2;
-  char *out = malloc(n * 3 + 1), *o = out;
-  if (!out)
-    return NULL;
-  for (size_t k = 0; k < n; k++) {
-    char c = in[k];
-    if (c != '\\' || k + 1 >= n) {
-      *o++ = c;
-      continue;
-    }
-    c = in[++k];
-    switch (c) {
-    case 'n': *o++ = '\n'; break;
-    case 't': *o++ = '\t'; break;
-    case 'r': *o++ = '\r'; break;
-    case 'b': *o++ = '\b'; break;
-    case 'f': *o++ = '\f'; break;
-    case 'v': *o++ = '\v'; break;
-    case '0': *o++ = 0; break;
-    case '\n': break;
-    case 'u': {
-      unsigned long cp = 0;
-      size_t j = k + 1;
-      if (j < n && in[j] == '{') {
-        char *end;
-        cp = strtoul(in + j + 1, &end, 16);
-        j = (size_t)(end - in);
-        if (j < n && in[j] == '}')
-          j++;
-      } else {
-        for (int q = 0; q < 4 && j < n; q++, j++) {
-          char h = in[j];
-          int v = h >= '0' && h <= '9' ? h - '0' : (h | 32) >= 'a' && (h | 32) <= 'f' ? (h | 32) - 'a' + 10 : -1;
-          if (v < 0)
-            break;
-          cp = cp * 16 + (unsigned)v;
-        }
-      }
-      k = j - 1;
-      if (cp >= 0xd800 && cp <= 0xdfff)
-        cp = 0xfffd;
-      if (cp < 0x80) {
-        *o++ = (char)cp;
-      } else if (cp < 0x800) {
-        *o++ = (char)(0xc0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-      } else if (cp < 0x10000) {
-        *o++ = (char)(0xe0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-      } else {
-        if (cp > 0x10ffff)
-          cp = 0xfffd;
-        *o++ = (char)(0xf0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-      }
-      break;
-    }
-    default:
-      *o++ = c;
-    }
-  }
-  *o = 0;
+  char *out = malloc(s.len);
+  if (out)
+    kg_unescape(f->data + s.off + 1, s.len - 2, out);
   return out;
 }
 
@@ -867,6 +838,25 @@ static const kg_token *token_at(const kg_file *f, uint32_t off)
   return lo < f->ntoks ? &f->toks[lo] : NULL;
 }
 
+/* A task receives one argument, and a function's second parameter the
+ * task's signal object: more parameters get a warning, a defaulted or
+ * optional second one too, since its default never applies. */
+static void params_warning(kg_project *p, const kg_task *t, const kg_decl *d)
+{
+  const kg_file *f = t->module->file;
+  if (d->kind != KG_D_FUNCTION)
+    return;
+  if (d->params > 1)
+    kg_diag(&p->diags, KG_WARNING, f, d->name.off,
+            "task '%s' declares %u required parameters; a task receives one argument "
+            "(pass a tuple or an object)", t->name, d->params);
+  else if (d->declared > 1)
+    kg_diag(&p->diags, KG_WARNING, f, d->name.off,
+            "task '%s' declares %u parameters; a task receives one argument, and the "
+            "second parameter gets the task's signal object at run time, never its "
+            "default (pass a tuple or an object)", t->name, d->declared);
+}
+
 static int add_task(kg_project *p, const kg_module *root, const binding *b)
 {
   const kg_decl *d = b->decl;
@@ -930,8 +920,11 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
   t->module = b->module;
   t->root = root;
   t->arg = d->arg_void ? strdup("void") : type_text(f, d->arg, "unknown");
+  t->arg_optional = d->arg_optional;
+  if (d->arg_optional)
+    t->arg = optional_text(f, d->arg, t->arg);
   t->result = type_text(f, d->result, "unknown");
-  const kg_token *nt = token_at(f, d->name.off);
+  const kg_token *nt = token_at(f, (uint32_t)kg_file_src(f, d->name.off));
   t->line = nt ? nt->line : kg_file_line(f, d->name.off);
   t->col = kg_file_col(f, d->name.off);
   t->options = d->options;
@@ -946,10 +939,11 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
   if (!t->name || !t->export_name || !t->arg || !t->result)
     return -ENOMEM;
   t->arg_codec = t->result_codec = KNIT_CODEC_ANY;
-  if (d->kind == KG_D_FUNCTION && d->params > 1)
-    kg_diag(&p->diags, KG_WARNING, f, d->name.off,
-            "task '%s' declares %u required parameters; a task receives one argument "
-            "(pass a tuple or an object)", t->name, d->params);
+  params_warning(p, t, d);
+  if ((d->kind == KG_D_FUNCTION || d->kind == KG_D_TASK) && d->generator)
+    kg_diag(&p->diags, KG_ERROR, f, d->name.off,
+            "task '%s' is %s generator function: a generator object cannot be sent back "
+            "(return an array instead)", t->name, d->async ? "an async" : "a");
   if (d->kind == KG_D_NATIVE && (!d->symbol.len || !d->library.len))
     kg_diag(&p->diags, KG_ERROR, f, d->name.off,
             "native task '%s' needs string literals for 'symbol' and 'library'", t->name);
@@ -972,6 +966,8 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
             t->name);
   rctx r = {.m = b->module, .task = d};
   check_type(p, t, d, false, &r);
+  if (d->arg_optional)
+    t->arg_codec = KNIT_CODEC_ANY; /* the argument may be undefined */
   check_type(p, t, d, true, &r);
   for (int k = 0; k < r.n; k++)
     knit_type_destroy(r.cache[k].t);

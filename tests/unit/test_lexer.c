@@ -120,6 +120,40 @@ static void test_regex_vs_division(void **state)
   expect_kinds("a.ts", "[/\\//]", "prp");
 }
 
+static void test_regex_after_context(void **state)
+{
+  (void)state;
+  /* a postfix `!` (non-null assertion) ends an operand: division follows */
+  expect_kinds("a.ts", "m.get(\"a\")! / 2", "ipipspppn");
+  expect_kinds("a.ts", "x! / 2; h / 4", "ippnpipn");
+  expect_kinds("a.ts", "a[0]!! / b", "ipnppppi");
+  expect_kinds("a.ts", "!/re/.test(s)", "prpipip"); /* prefix: negation */
+  expect_kinds("a.ts", "x\n!/re/.test(s)", "iprpipip"); /* a line break: prefix */
+  /* `)` of an if/while/for/with head: a statement, so a regex, follows */
+  expect_kinds("a.ts", "if (x) /'/.test(s)", "ipiprpipip");
+  expect_kinds("a.ts", "while (f(x)) /`/.test(s)", "ipipipprpipip");
+  expect_kinds("a.ts", "for await (const y of z) /\"/.test(y)", "iipiiiiprpipip");
+  expect_kinds("a.ts", "a.if(x) / 2", "ipipippn");
+  expect_kinds("a.ts", "export default /\"/;", "iirp");
+  /* `of` is an identifier outside a `for (` head */
+  expect_kinds("a.ts", "const r = of / 2; const q = \"/\";", "iipipnpiipsp");
+  expect_kinds("a.ts", "for (const x of /a/g.exec(s)) {}", "ipiiirpipipppp");
+}
+
+static void test_bom(void **state)
+{
+  (void)state;
+  lexed l;
+  lex(&l, "a.ts", "\xef\xbb\xbf" "export x\n\xef\xbb\xbf\xc2\xa0" "y");
+  const kg_token *t = l.f->toks;
+  assert_int_equal(l.f->ntoks, 4);
+  assert_int_equal(t[0].len, 6); /* `export`, not the BOM with it */
+  assert_int_equal(t[0].col, 1);
+  assert_int_equal(kg_file_col(l.f, t[0].off), 1);
+  assert_int_equal(t[2].len, 1); /* U+FEFF, U+00A0 inside: blanks */
+  done(&l);
+}
+
 static void test_jsx(void **state)
 {
   (void)state;
@@ -188,6 +222,8 @@ int main(void)
     cmocka_unit_test(test_numbers),
     cmocka_unit_test(test_templates),
     cmocka_unit_test(test_regex_vs_division),
+    cmocka_unit_test(test_regex_after_context),
+    cmocka_unit_test(test_bom),
     cmocka_unit_test(test_jsx),
     cmocka_unit_test(test_unterminated),
     cmocka_unit_test(test_nul_and_garbage),

@@ -1,0 +1,1 @@
+export function dep(x: number): number { return x }
