@@ -26,6 +26,12 @@ const LONG_BATCH_MS = 0.2;
 // 0.3-0.8 ms each, every ~9,000 calls at 50 in flight), and a collection
 // then would hold up the calls the host sends as it resumes.
 const IDLE_GC_AFTER_MS = 2;
+// Answers waiting for a response slot (three backlog entries each) past
+// which the worker takes no more requests: one mailbox's worth.
+const BACKLOG_LIMIT = 32 * 3;
+// How long a worker that is exiting (process.exit in a task) keeps trying
+// to send the answers it has ready.
+const EXIT_FLUSH_MS = 100;
 
 function callable(entry, index) {
   if (typeof entry === "function") return entry;
@@ -226,7 +232,10 @@ export async function serveWorker(tasks, config = workerConfig) {
   process.on?.("exit", () => {
     if (!serving) return;
     try {
+      // A host that is collecting makes room within microseconds.
+      const until = performance.now() + EXIT_FLUSH_MS;
       flush();
+      while (backlog.length && performance.now() < until) flush();
     } catch {
       // the thread is going; what could not be sent fails with it
     }
@@ -237,6 +246,18 @@ export async function serveWorker(tasks, config = workerConfig) {
   parentPort?.postMessage({ knitting: "ready", tasks: tasks.map(hostOptions) });
 
   for (;;) {
+    // Past a mailbox's worth of answers waiting for room, those go before
+    // more work is taken: running further ahead of a host that is not
+    // collecting only piles results up in this thread, where a crash would
+    // lose them. (Less than that waits at 50 calls in flight, and stalling
+    // for it cost node 24 5% there.)
+    if (backlog.length >= BACKLOG_LIMIT) {
+      flush();
+      if (backlog.length) {
+        await immediate();
+        continue;
+      }
+    }
     const taken = runBatch();
     if (taken === CLOSING) break;
     if (taken) {
@@ -249,6 +270,7 @@ export async function serveWorker(tasks, config = workerConfig) {
       }
       continue;
     }
+    // Nothing to take, answers still waiting for room: never sleep on them.
     if (backlog.length) {
       flush();
       if (backlog.length) await immediate();

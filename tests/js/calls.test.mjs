@@ -91,6 +91,24 @@ if (isMain) {
     await pool.shutdown();
   });
 
+  test("bursts of 25 and 50 calls for a second: every burst completes (answers waiting for room are never slept on)", async () => {
+    const pool = createPool({ threads: 1 })({ greet });
+    try {
+      for (const k of [25, 50]) {
+        const end = performance.now() + 1000;
+        let bursts = 0;
+        while (performance.now() < end) {
+          const got = await Promise.all(Array.from({ length: k }, (_, i) => pool.call.greet(String(i))));
+          assert.equal(got[k - 1], `hello ${k - 1}`);
+          bursts++;
+        }
+        assert.ok(bursts > 0);
+      }
+    } finally {
+      await pool.shutdown();
+    }
+  }, { timeoutMs: 20000 });
+
   test("completion order does not matter", async () => {
     const pool = createPool({ threads: 1 })({ slowEcho });
     const delays = [40, 5, 25, 1, 15, 0, 30, 10];
