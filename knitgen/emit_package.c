@@ -261,6 +261,9 @@ static int run_tsc(const kg_project *p, const pkg_ctx *c, char **files, size_t n
   kg_json_str(f, c->root, strlen(c->root));
   fputs(",\n    \"outDir\": ", f);
   kg_json_str(f, c->lib, strlen(c->lib));
+  /* a project's declarationDir would send the .d.ts files elsewhere */
+  fputs(",\n    \"declarationDir\": ", f);
+  kg_json_str(f, c->lib, strlen(c->lib));
   fputs("\n  },\n  \"include\": [],\n  \"files\": [", f);
   for (size_t k = 0; k < nfiles; k++) {
     fputs(k ? ", " : "", f);

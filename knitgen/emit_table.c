@@ -195,9 +195,50 @@ static bool text_self_contained(const char *s)
   return ok;
 }
 
+/* True if @s starts with a URL scheme ("https:", "data:"); one letter is a
+ * drive, not a scheme. */
+static bool has_scheme(const char *s)
+{
+  size_t k = 0;
+  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+    return false;
+  while ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+         (s[k] >= '0' && s[k] <= '9') || s[k] == '+' || s[k] == '-' || s[k] == '.')
+    k++;
+  return k > 1 && s[k] == ':';
+}
+
 static void js_str(FILE *out, const char *s)
 {
   kg_json_str(out, s, strlen(s));
+}
+
+/* @s with %, # and ? percent-encoded: a file name inside a URL (a relative
+ * specifier or new URL(...)), where they would escape, cut or query it. */
+static char *url_path(const char *s)
+{
+  size_t n = strlen(s), extra = 0;
+  for (const char *c = s; *c; c++)
+    extra += *c == '%' || *c == '#' || *c == '?' ? 2 : 0;
+  char *r = malloc(n + extra + 1), *o = r;
+  if (!r)
+    return NULL;
+  for (const char *c = s; *c; c++) {
+    if (*c == '%' || *c == '#' || *c == '?')
+      o += sprintf(o, "%%%02X", (unsigned char)*c);
+    else
+      *o++ = *c;
+  }
+  *o = 0;
+  return r;
+}
+
+/* A module specifier: relative and absolute paths are URLs to the loader. */
+static void js_spec(FILE *out, const char *s)
+{
+  char *u = s[0] == '.' || s[0] == '/' ? url_path(s) : NULL;
+  js_str(out, u ? u : s);
+  free(u);
 }
 
 /* An import/export name: bare when it is a plain identifier. */
@@ -246,9 +287,11 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
   size_t n = p->ntasks;
   char **spec = calloc(n ? n : 1, sizeof *spec);
   char **export = calloc(n ? n : 1, sizeof *export);
-  if (!spec || !export) {
+  bool *remote = calloc(n ? n : 1, sizeof *remote);
+  if (!spec || !export || !remote) {
     free(spec);
     free(export);
+    free(remote);
     return -ENOMEM;
   }
   for (size_t k = 0; k < n && !rc; k++) {
@@ -263,8 +306,13 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
         spec[k] = abs ? relative(dir_real, abs) : NULL;
         free(mdir);
         free(abs);
-      } else {
+      } else if (!has_scheme(t->href) || !strncmp(t->href, "file:", 5)) {
         spec[k] = strdup(t->href);
+      } else {
+        /* remote: no static import (it would fail every task at worker
+         * start, and skip allowRemoteModules); loaded on first call */
+        spec[k] = NULL;
+        remote[k] = true;
       }
       export[k] = strdup(t->import_name);
     } else if (t->kind == KG_K_NATIVE) {
@@ -276,7 +324,7 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
       free(abs);
       export[k] = strdup(t->export_name);
     }
-    if (t->kind != KG_K_NATIVE && (!spec[k] || !export[k]))
+    if (t->kind != KG_K_NATIVE && ((!spec[k] && !remote[k]) || !export[k]))
       rc = -ENOMEM;
   }
 
@@ -308,7 +356,7 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
         char *abs = mdir ? absolute(mdir, t->library) : NULL;
         char *rel = abs ? relative(dir_real, abs) : NULL;
         fputs("new URL(", ft);
-        js_str(ft, rel ? rel : t->library);
+        js_spec(ft, rel ? rel : t->library);
         fputs(", import.meta.url).href", ft);
         free(mdir);
         free(abs);
@@ -318,6 +366,11 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
       }
       if (t->has_timeout)
         fprintf(ft, ", timeout: %.17g", t->timeout_ms);
+    }
+    if (remote[k]) {
+      /* createPool checks it against allowRemoteModules */
+      fputs(", href: ", ft);
+      js_str(ft, t->href);
     }
     fprintf(ft, " },%s\n", k == 0 ? " // id 0" : "");
 
@@ -332,13 +385,16 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
     bool infer_arg = literal && !strcmp(t->arg, "unknown");
     bool infer_result = literal && (!strcmp(t->result, "unknown") ||
                                     (t->kind == KG_K_TASK && (t->options & KG_OPT_TIMEOUT)));
-    if (t->kind == KG_K_NATIVE || (literal && !infer_arg && !infer_result)) {
-      fprintf(fy, "[%s, %s];\n", literal ? t->arg : "unknown", literal ? t->result : "unknown");
+    /* an optional argument may be left out of the call (Arg<P> in index.d.ts) */
+    const char *opt = literal && t->arg_optional ? " | void" : "";
+    if (t->kind == KG_K_NATIVE || remote[k] || (literal && !infer_arg && !infer_result)) {
+      fprintf(fy, "[%s%s, %s];\n", literal ? t->arg : "unknown", opt,
+              literal ? t->result : "unknown");
     } else {
       bool half = literal && infer_arg != infer_result;
       char *ts = type_spec(spec[k] ? spec[k] : "");
       if (half && infer_result)
-        fprintf(fy, "[%s, ", t->arg);
+        fprintf(fy, "[%s%s, ", t->arg, opt);
       else if (half)
         fputs("[", fy);
       fputs("Sig<typeof import(", fy);
@@ -355,11 +411,28 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
     }
 
     if (t->kind == KG_K_NATIVE) {
-      fprintf(fl, "  () => { throw new Error(\"knitting: '%s' is a native task; it runs on the "
-                  "pool's C threads\"); },\n", t->name);
+      /* the name is decoded (may hold `"` or `\`): escape the whole message */
+      char *msg = NULL;
+      if (asprintf(&msg, "knitting: '%s' is a native task; it runs on the pool's C threads",
+                   t->name) < 0) {
+        rc = -ENOMEM;
+        break;
+      }
+      fputs("  () => { throw new Error(", fl);
+      js_str(fl, msg);
+      fputs("); },\n", fl);
+      free(msg);
       continue;
     }
     fprintf(fl, "  task%zu,\n", k);
+    if (remote[k]) {
+      fprintf(fi, "let m%zu;\nconst task%zu = (a, s) => (m%zu ?\?= import(", k, k, k);
+      js_str(fi, t->href);
+      fputs(")).then((m) => m[", fi);
+      js_str(fi, export[k]);
+      fputs("](a, s));\n", fi);
+      continue;
+    }
     /* one import statement per module, in order of first use */
     bool seen = false;
     for (size_t j = 0; j < k && !seen; j++)
@@ -377,7 +450,7 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
       first = false;
     }
     fputs(" } from ", fi);
-    js_str(fi, spec[k]);
+    js_spec(fi, spec[k]);
     fputs(";\n", fi);
   }
   if (ft)
@@ -399,6 +472,22 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
     if (ll && list[ll - 1] == '\n')
       list[ll - 1] = 0;
   }
+
+  /* the stem inside the templates' "./@STEM_URL@.worker.*.mjs" URLs */
+  char *stem_url = NULL, *stem_enc = url_path(stem);
+  size_t sul = 0;
+  FILE *fs = stem_enc && !rc ? open_memstream(&stem_url, &sul) : NULL;
+  if (fs) {
+    js_str(fs, stem_enc);
+    fclose(fs);
+  }
+  if (!stem_url || sul < 2) {
+    rc = rc ? rc : -ENOMEM;
+  } else {
+    memmove(stem_url, stem_url + 1, sul - 2); /* the template has the quotes */
+    stem_url[sul - 2] = 0;
+  }
+  free(stem_enc);
 
   static const char *const runtimes[] = {"node", "deno", "bun"};
   static const char *const runtime_names[] = {"Node.js", "Deno", "Bun"};
@@ -426,6 +515,7 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
       {"BANNER", KG_BANNER},
       {"SOURCE", source},
       {"STEM", stem},
+      {"STEM_URL", stem_url ? stem_url : ""},
       {"TASKS", tasks ? tasks : ""},
       {"TYPES", types ? types : ""},
       {"IMPORTS", imports ? imports : ""},
@@ -442,6 +532,8 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
   }
   free(spec);
   free(export);
+  free(remote);
+  free(stem_url);
   free(tasks);
   free(types);
   free(imports);

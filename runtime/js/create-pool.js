@@ -76,7 +76,9 @@ export function createPool(options) {
     if (tasks[TABLE]) {
       const table = tasks[TABLE];
       const names = table.tasks.map((t) => t.name);
-      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, timeout: t.timeout, codec: knit.codecId(t.argCodec), local: null }));
+      const specs = table.tasks.map((t) => (t.kind === "native" ? nativeSpecOf(t) : { name: t.name, kind: t.kind, href: t.href, timeout: t.timeout, codec: knit.codecId(t.argCodec), local: null }));
+      // a remote importTask loads lazily in the worker; its href still needs allowRemoteModules
+      checkLocalModules(specs, opts);
       const url = table.workers[runtime] ?? table.workers.node;
       return publicPool(new Pool(opts, specs, { url, tasks: null }), names);
     }

@@ -1520,11 +1520,11 @@ static void print_norm(sbuf *b, const char *s, size_t n)
           condq[sp]++;
         sep = " ";
       }
-    } else if (ap == '{' && bp != '}') {
-      sep = " ";
+    } else if (ap == '{') {
+      sep = bp == '}' ? "" : " "; /* empty braces print "{}" */
     } else if (bp == '}' && ap != '{') {
       sep = " ";
-    } else if (ap == ',' || ap == ':' || ap == '|' || ap == '&' || ap == P_ARROW ||
+    } else if (ap == ',' || ap == ';' || ap == ':' || ap == '|' || ap == '&' || ap == P_ARROW ||
                bp == '|' || bp == '&' || bp == P_ARROW) {
       sep = " ";
       if ((ap == '|' || ap == '&') && !t->gap && bp == P_ELLIPSIS)
@@ -1589,8 +1589,15 @@ static int not_carryable(carry *c, const knit_type *t, const char *fmt, ...)
 
 static const char *const opaque_builtins[] = {
   "Partial", "Required", "Readonly", "Pick", "Omit", "NonNullable", "Exclude",
-  "Extract", "Awaited", "ReturnType", "Parameters", "Uppercase", "Lowercase",
-  "Capitalize", "Uncapitalize",
+  "Extract", "Uppercase", "Lowercase", "Capitalize", "Uncapitalize",
+};
+
+/* Utility types whose type arguments are not what travels (ReturnType<typeof
+ * f> names a function, but the value is its result): the generic codec
+ * carries them unchecked. */
+static const char *const unchecked_builtins[] = {
+  "ReturnType", "Parameters", "InstanceType", "ConstructorParameters", "ThisParameterType",
+  "OmitThisParameter",
 };
 
 static const char *const refused_builtins[] = {
@@ -1694,6 +1701,17 @@ static int check(carry *c, const knit_type *t, unsigned flags, int depth)
     for (size_t k = 0; k < sizeof refused_builtins / sizeof refused_builtins[0]; k++)
       if (name_eq(t->name, t->name_len, refused_builtins[k]))
         return not_carryable(c, t, "'%.*s' cannot be carried to another thread", nl, t->name);
+    for (size_t k = 0; k < sizeof unchecked_builtins / sizeof unchecked_builtins[0]; k++)
+      if (name_eq(t->name, t->name_len, unchecked_builtins[k]))
+        return 1;
+    if (name_eq(t->name, t->name_len, "Awaited")) /* unwraps a Promise, as a result does */
+      return t->n_items ? check(c, t->items[0], KNIT_CARRY_RESULT, depth + 1) : 1;
+    if (name_eq(t->name, t->name_len, "Float16Array"))
+      return not_carryable(c, t, "'Float16Array' cannot be carried: the codec has no float16 "
+                                 "arrays (use Float32Array)");
+    if (name_eq(t->name, t->name_len, "Blob") || name_eq(t->name, t->name_len, "File"))
+      return not_carryable(c, t, "'%.*s' cannot be carried to another thread (send its bytes "
+                                 "as an ArrayBuffer or Uint8Array)", nl, t->name);
     bool known = false;
     for (size_t k = 0; k < sizeof opaque_builtins / sizeof opaque_builtins[0]; k++)
       if (name_eq(t->name, t->name_len, opaque_builtins[k]))

@@ -4,7 +4,8 @@
 #   run.sh KNITGEN CASEDIR [--update]
 #
 # Runs knitgen in CASEDIR (so module paths are relative) with the arguments in
-# CASEDIR/args, default `--manifest input.ts` (or input.tsx), and compares
+# CASEDIR/args, default `--manifest input.ts` (or input.tsx, or the file
+# CASEDIR/input-name names), and compares
 # stdout, stderr and the exit status with CASEDIR/expected/{stdout,stderr,
 # status}; a missing file means empty output, status 0. Error cases thus
 # assert each diagnostic's line and column. If CASEDIR/expected/gen exists,
@@ -27,6 +28,8 @@ mkdir "$tmp/case"
 cd "$tmp/case"
 input=input.ts
 [ -f input.tsx ] && input=input.tsx
+# CASEDIR/input-name: another input file (its name is the generated stem)
+[ -f input-name ] && input=$(cat input-name)
 if [ -f args ]; then args=$(cat args); else args="--manifest $input"; fi
 
 set +e

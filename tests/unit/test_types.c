@@ -124,6 +124,11 @@ static void test_normalize(void **state)
   expect_norm("A extends B ? C : D", "A extends B ? C : D");
   expect_norm("{ a? : number }", "{ a?: number }");
   expect_norm("(x:number)=>void", "(x: number) => void");
+  /* one space after ';' as after ',' and ':'; empty braces tight */
+  expect_norm("{a:number;b:string}", "{ a: number; b: string }");
+  expect_norm("{a:number; b:string}", "{ a: number; b: string }");
+  expect_norm("{ }", "{}");
+  expect_norm("Record<string, { }>", "Record<string, {}>");
   /* snprintf semantics */
   char small[4];
   assert_int_equal(knit_type_normalize("number", 6, small, sizeof small), 6);
@@ -208,6 +213,11 @@ static void test_carryable(void **state)
     "number", "[number, string]", "Map<string, Set<Date>>", "Alias", "Alias[]", "T", "Imported",
     "Tree", "Partial<Alias>", "{ a?: Uint8Array; b: null | undefined }", "Record<string, Error>",
     "'a' | 'b'", "keyof Alias", "object", "Array<T>",
+    /* utility types whose arguments do not travel */
+    "ReturnType<typeof f>", "ReturnType<() => number>", "Parameters<(x: number) => void>",
+    "InstanceType<typeof Cls>", "ConstructorParameters<typeof Cls>",
+    "ThisParameterType<(this: Alias) => void>", "OmitThisParameter<Alias>",
+    "Awaited<Promise<number>>", "Awaited<Alias>",
   };
   for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
     if (carry(ok[k], 0, why, sizeof why) != 1)
@@ -226,6 +236,10 @@ static void test_carryable(void **state)
     {"WeakMap<object, number>", "WeakMap"},
     {"[number, Function]", "Function"},
     {"Map<string, Cls>", "class"},
+    {"Awaited<Bad>", "property 'cb'"},
+    {"Float16Array", "no float16 arrays (use Float32Array)"},
+    {"Blob", "'Blob' cannot be carried"},
+    {"{ f: File }", "'File' cannot be carried"},
   };
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     if (carry(bad[k].text, 0, why, sizeof why) != 0)

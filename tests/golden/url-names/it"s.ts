@@ -1,0 +1,1 @@
+export function sq(x: number): number { return x * x }

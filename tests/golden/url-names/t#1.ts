@@ -1,0 +1,1 @@
+export const len = (s: string): number => s.length;
