@@ -41,6 +41,7 @@ export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error(
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
+export const counted = task({ f: (i) => { Atomics.add(globalThis.__ran, i, 1); return i; } });
 export const bump = task({ f: (n) => Atomics.add(globalThis.__counter, 0, n) });
 let sawAbort = 0;
 export const patient = task({
@@ -208,6 +209,33 @@ if (isMain) {
       assert.deepEqual(await Promise.all(before), Array.from({ length: 10 }, (_, i) => i));
       await rejectsWith(dying, Error, /got no answer: its worker exited with code 4/);
       assert.equal(await pool.call.quick("after"), "after");
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test("a worker that exits amid 2,000 calls: no call that ran is rejected, none runs twice", async () => {
+    const N = 2000;
+    const ran = new Int32Array(new SharedArrayBuffer(4 * N));
+    const href = new URL("./fixtures/bootstrap.mjs", import.meta.url).href;
+    const pool = createPool({ threads: 1, worker: { bootstrap: { href, name: "countRuns", data: { ran: ran.buffer } } } })({ counted, exits });
+    try {
+      await pool.call.counted(0);
+      ran[0] = 0;
+      const calls = [];
+      for (let i = 0; i < N; i++) {
+        calls.push(settle(pool.call.counted(i)));
+        if (i === 500) pool.call.exits(6).catch(() => {});
+      }
+      // A host busy elsewhere collects nothing meanwhile: the worker must not
+      // run ahead piling up answers its exit would lose.
+      const busyUntil = performance.now() + 50;
+      while (performance.now() < busyUntil);
+      const outcomes = await Promise.all(calls);
+      const rejectedButRan = outcomes.filter((o, i) => !o.ok && ran[i] > 0).length;
+      assert.equal(rejectedButRan, 0, "a rejected call never ran");
+      assert.ok([...ran].every((n) => n <= 1), "no call ran twice");
+      assert.ok(outcomes.every((o, i) => !o.ok || (o.value === i && ran[i] === 1)));
     } finally {
       await pool.shutdown();
     }
