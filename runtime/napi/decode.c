@@ -75,7 +75,11 @@ static napi_value make_error(dec *d, unsigned flags) {
   /* Own properties only: a name like "constructor" or "toString" must not
    * find Object.prototype's members. */
   DTRY(napi_has_own_property(d->env, errors, name, &has));
-  if (has) {
+  if (flags & KNIT_ERR_DOM) {
+    napi_value args[2] = {message, name};
+    DTRY(napi_get_reference_value(d->env, d->ke->builtins[B_DOM_EXCEPTION], &ctor));
+    DTRY(napi_new_instance(d->env, ctor, 2, args, &err));
+  } else if (has) {
     DTRY(napi_get_property(d->env, errors, name, &ctor));
     DTRY(napi_new_instance(d->env, ctor, 1, &message, &err));
   } else {

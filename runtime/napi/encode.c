@@ -217,8 +217,10 @@ static int put_error(enc *e, napi_value err) {
   }
   napi_value extra = NULL;
   if (is_list) TRY(e, napi_create_string_utf8(e->env, "errors", 6, &extra));
+  bool dom;
+  if ((rc = instance_of(e, err, B_DOM_EXCEPTION, &dom))) return rc;
   unsigned flags = (has_stack ? KNIT_ERR_STACK : 0) | (has_cause ? KNIT_ERR_CAUSE : 0) |
-                   (nkeys || extra ? KNIT_ERR_PROPS : 0);
+                   (nkeys || extra ? KNIT_ERR_PROPS : 0) | (dom ? KNIT_ERR_DOM : 0);
   size_t head = e->w->len;
   knit_put_error_head(e->w, flags);
   napi_value s;

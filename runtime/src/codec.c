@@ -274,7 +274,7 @@ int knit_read(knit_reader *r, knit_item *it) {
   case KNIT_T_SYMBOL: case KNIT_T_ENVELOPE:
     return 0; /* children follow */
   case KNIT_T_ERROR:
-    if (take(r, 1, &p) || (*p & ~7u)) return -EBADMSG;
+    if (take(r, 1, &p) || (*p & ~(unsigned)KNIT_ERR_ALL)) return -EBADMSG;
     it->flags = *p;
     return 0;
   case KNIT_T_ARRAY: case KNIT_T_OBJECT: case KNIT_T_MAP: case KNIT_T_SET:

@@ -131,11 +131,13 @@ if (isMain) {
     assert.match(big.cause, /^cause not sent: payload exceeds the limit of 4096 bytes/);
   });
 
-  test("a thrown DOMException arrives as an Error with its name and message", async () => {
+  test("a thrown DOMException arrives as a DOMException with its name, code, message and stack", async () => {
     const e = (await settle(pool.call.fail("dom"))).value;
-    assert.ok(e instanceof Error, String(e));
+    assert.ok(e instanceof DOMException, String(e));
     assert.equal(e.name, "InvalidCharacterError");
+    assert.equal(e.code, DOMException.INVALID_CHARACTER_ERR);
     assert.ok(e.message.length > 0);
+    assert.equal(typeof e.stack, "string");
   });
 
   test("the inliner holds arguments to the pool's payload limit", async () => {

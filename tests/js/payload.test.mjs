@@ -168,6 +168,9 @@ if (isMain) {
     await rejectsWith(pool.call.echo(thrower), RangeError, /from a getter/);
     await rejectsWith(pool.call.echo({ deep: [Promise.resolve(1)] }), TypeError, /Promise/);
     await rejectsWith(pool.call.echo(new WeakMap()), TypeError);
+    const reason = await pool.call.echo({ why: new DOMException("stop", "AbortError") });
+    assert.ok(reason.why instanceof DOMException);
+    assert.deepEqual([reason.why.name, reason.why.message, reason.why.code], ["AbortError", "stop", 20]);
     const gone = new ArrayBuffer(8);
     const views = { bytes: new Uint8Array(gone), data: new DataView(gone) };
     structuredClone(gone, { transfer: [gone] }); // detaches it, as a postMessage transfer does

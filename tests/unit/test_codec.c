@@ -332,8 +332,13 @@ static void test_symbol_error_envelope(void **state) {
   assert_int_equal(it.tag, KNIT_T_STR8);
   assert_true(knit_reader_done(&r));
   assert_int_equal(validate_exact(w.buf, 1), -EBADMSG); /* key missing */
-  /* ERROR with every flag combination */
-  for (unsigned flags = 0; flags < 8; flags++) {
+  /* ERROR with every flag combination; flags past KNIT_ERR_ALL are malformed */
+  knit_writer_reset(&w);
+  knit_put_error_head(&w, KNIT_ERR_ALL + 1);
+  knit_put_str8(&w, "Error", 5);
+  knit_put_str8(&w, "bad", 3);
+  assert_int_equal(validate_exact(w.buf, w.len), -EBADMSG);
+  for (unsigned flags = 0; flags <= KNIT_ERR_ALL; flags++) {
     knit_writer_reset(&w);
     knit_put_error_head(&w, flags);
     assert_int_equal(w.buf[0], KNIT_T_ERROR);
@@ -361,7 +366,7 @@ static void test_symbol_error_envelope(void **state) {
     knit_put_error_head(&w, flags);
     knit_put_str8(&w, "TypeError", 9);
     knit_put_str8(&w, "bad", 3);
-    if (flags) assert_int_equal(validate_exact(w.buf, w.len), -EBADMSG);
+    if (flags & ~(unsigned)KNIT_ERR_DOM) assert_int_equal(validate_exact(w.buf, w.len), -EBADMSG);
     /* ... unless the flags are patched to say it is absent */
     knit_patch_error_flags(&w, 0, 0);
     assert_int_equal(w.buf[1], 0);
@@ -691,8 +696,8 @@ static void test_bad_tags_and_fields(void **state) {
     knit_reader_init(&r, buf, sizeof buf);
     assert_int_equal(knit_read(&r, &it), -EBADMSG);
   }
-  /* ERROR flags beyond the three defined bits */
-  for (unsigned f = 8; f < 256; f++) {
+  /* ERROR flags beyond the four defined bits */
+  for (unsigned f = KNIT_ERR_ALL + 1; f < 256; f++) {
     knit_writer w;
     knit_writer_init(&w, 1024);
     knit_put_error_head(&w, f);

@@ -57,6 +57,8 @@ enum {
   KNIT_ERR_STACK = 1,
   KNIT_ERR_CAUSE = 2,
   KNIT_ERR_PROPS = 4, /* an object of other own enumerable properties */
+  KNIT_ERR_DOM = 8,   /* a DOMException: the name is its DOM name; no part follows */
+  KNIT_ERR_ALL = 15,
 };
 
 /* Deepest nesting of containers either side accepts. */
