@@ -1,11 +1,11 @@
 // createPool and the pools users hold: what a pool's tasks are (specs, from
 // task(), importTask(), nativeTask(), bare functions or a knitgen table),
 // and the public object over the host's Pool (pool.js).
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { knit, runtime } from "./addon.js";
 import { checkPoolOptions, checkTimeout } from "./options.js";
 import { Pool, knitError } from "./pool.js";
-import { callerSite } from "./site.js";
+import { callerSite, siteBase } from "./site.js";
 import { IMPORT, POOL, TASK, setSinglePoolFactory } from "./task.js";
 import { NATIVE } from "./native.js";
 import { TABLE, isMain } from "./env.js";
@@ -118,7 +118,7 @@ function resolveBootstrap(opts, site) {
   const bootstrap = opts.worker.bootstrap;
   let href;
   try {
-    href = new URL(bootstrap.href, site?.href ?? pathToFileURL(`${process.cwd()}/`).href).href;
+    href = new URL(bootstrap.href, siteBase(site)).href;
   } catch {
     throw new TypeError(`createPool: worker.bootstrap.href: cannot resolve ${JSON.stringify(bootstrap.href)}`);
   }

@@ -1,8 +1,8 @@
 // nativeTask(): a task whose body is a C function in a shared library. The
 // definition is inert data, like task(): createPool() loads the library,
 // finds the symbol and prepares the call (docs/native-tasks.md).
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { callerSite } from "./site.js";
+import { fileURLToPath } from "node:url";
+import { callerSite, siteBase } from "./site.js";
 import { checkTimeout } from "./options.js";
 import { createSinglePoolOf } from "./task.js";
 
@@ -18,8 +18,7 @@ function resolveLibrary(library, site) {
   }
   if (library.startsWith("file:")) return fileURLToPath(library);
   if (library.startsWith("./") || library.startsWith("../")) {
-    const base = site?.href ?? pathToFileURL(process.cwd() + "/").href;
-    return fileURLToPath(new URL(library, base));
+    return fileURLToPath(new URL(library, siteBase(site)));
   }
   return library;
 }

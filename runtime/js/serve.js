@@ -15,6 +15,7 @@ const THROWN = 1;
 const CORRUPT = 2;
 const CANCELLED = 3; // set by take: the host gave the call up before it ran
 const FULL = -1;
+const SLOTS = 32; // a mailbox's (KNIT_SLOTS)
 const CLOSING = -1;
 // A batch's answers go out together when it ends, unless it has run this
 // long: then what is done goes out before the next task (CPU-bound calls
@@ -28,7 +29,7 @@ const LONG_BATCH_MS = 0.2;
 const IDLE_GC_AFTER_MS = 2;
 // Answers waiting for a response slot (three backlog entries each) past
 // which the worker takes no more requests: one mailbox's worth.
-const BACKLOG_LIMIT = 32 * 3;
+const BACKLOG_LIMIT = 3 * SLOTS;
 // How long a worker that is exiting (process.exit in a task) keeps trying
 // to send the answers it has ready.
 const EXIT_FLUSH_MS = 100;
@@ -76,7 +77,7 @@ export async function serveWorker(tasks, config = workerConfig) {
   const parkMs = config.parkMs;
   const collect = config.gc !== false ? idleCollector() : undefined;
   const small = []; // request values of a small batch (knit.take)
-  const meta = new Int32Array(4 * 32); // [task, call, status, aux] per request
+  const meta = new Int32Array(4 * SLOTS); // [task, call, status, aux] per request
   // A task that asked for an abort signal reads its call's cancel word
   // (aux is the call's token, knit_lane_cancel); the others get a constant.
   const abortable = tasks.map((t) => !!definitionOf(t)?.abortSignal);

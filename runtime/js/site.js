@@ -10,6 +10,12 @@ function toHref(location) {
   return location.startsWith("file://") ? location : pathToFileURL(location).href;
 }
 
+// What a relative href is resolved against: the module at @site, else (no
+// module on the stack, e.g. eval) the working directory.
+export function siteBase(site) {
+  return site?.href ?? pathToFileURL(`${process.cwd()}/`).href;
+}
+
 export function callerSite() {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 32;

@@ -1,6 +1,6 @@
 // Task definitions. A definition is inert data: it records the function and
 // where it was defined, so a worker can find the same export.
-import { callerSite } from "./site.js";
+import { callerSite, siteBase } from "./site.js";
 import { checkTimeout } from "./options.js";
 
 export const TASK = Symbol.for("knitting.task");
@@ -39,7 +39,7 @@ export function importTask(spec) {
   const site = callerSite();
   let resolved;
   try {
-    resolved = new URL(String(href), site?.href ?? undefined).href;
+    resolved = new URL(String(href), siteBase(site)).href;
   } catch {
     throw new TypeError(`importTask({ href }): cannot resolve ${JSON.stringify(String(href))}`);
   }
