@@ -139,6 +139,10 @@ export interface PoolOptions {
     gc?: boolean;
     /** Lower each worker thread's priority by this nice increment, 0-19 (default 0). */
     niceIncrement?: number;
+    /** Most calls a worker holds at once (queued in it or running; default
+     * unlimited). The rest wait in the pool and go to whichever worker
+     * answers first: set 1 or 2 for long CPU-bound tasks of uneven length. */
+    maxInFlight?: number;
   };
   /** spinMicroseconds: polling window before the host parks its watcher (200).
    * syncSpinMicroseconds: how long a flush waits in place for a hot worker's

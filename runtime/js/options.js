@@ -71,7 +71,7 @@ export function checkPoolOptions(options) {
   };
 
   const w = object(o.worker, "worker");
-  known(w, "worker", ["timers", "hardTimeoutMs", "resolveAfterFinishingAll", "bootstrap", "resourceLimits", "gc", "niceIncrement"]);
+  known(w, "worker", ["timers", "hardTimeoutMs", "resolveAfterFinishingAll", "bootstrap", "resourceLimits", "gc", "niceIncrement", "maxInFlight"]);
   const t = object(w.timers, "worker.timers");
   known(t, "worker.timers", ["spinMicroseconds", "parkMs"]);
   if (w.resolveAfterFinishingAll !== undefined && typeof w.resolveAfterFinishingAll !== "boolean") fail("worker.resolveAfterFinishingAll", "a boolean", w.resolveAfterFinishingAll);
@@ -93,6 +93,7 @@ export function checkPoolOptions(options) {
     resourceLimits: w.resourceLimits === undefined ? undefined : object(w.resourceLimits, "worker.resourceLimits"),
     gc: w.gc, // undefined: use a gc the runtime already exposes
     niceIncrement: int(w.niceIncrement, "worker.niceIncrement", 0, 19, 0),
+    maxInFlight: w.maxInFlight === undefined ? Infinity : int(w.maxInFlight, "worker.maxInFlight", 1, 2 ** 31, 0),
   };
 
   const h = object(o.host, "host");

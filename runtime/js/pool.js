@@ -64,6 +64,7 @@ export class Pool {
     this.entry = entry;
     this.optionsKnown = entry.tasks !== null; // a knitgen table learns them from its first worker
     this.calls = new CallTable(); // call id -> record, until its response arrives
+    this.maxInFlight = options.worker.maxInFlight; // per lane; the rest wait in this.queue
     this.queue = new Deque(); // records waiting for room in a lane
     this.awaitingArg = new Set(); // records whose argument is a promise not yet settled
     this.signalWatches = new WeakMap(); // AbortSignal -> { recs, onAbort }, one listener per signal
@@ -235,8 +236,10 @@ export class Pool {
     if (!lane || !this.submit(lane, rec)) this.enqueue(rec);
   }
 
-  // Returns false when the lane is full (the record stays with the caller).
+  // Returns false when the lane is full, or holds worker.maxInFlight calls
+  // (the record stays with the caller).
   submit(lane, rec) {
+    if (lane.inflight >= this.maxInFlight) return false;
     const id = this.calls.add(rec);
     // lane.staged counts the lane's calls not yet published.
     const publish = !this.crowded && (!lane.dirty || lane.staged + 1 >= EARLY_PUBLISH);

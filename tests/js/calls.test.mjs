@@ -35,6 +35,23 @@ function threadNice() {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 export const niceOf = task({ f: () => threadNice() });
+// worker.maxInFlight: a call that holds its worker until aborted, and
+// short calls that say where they ran.
+export const holdUntilAborted = task({
+  abortSignal: { hasAborted: true },
+  f: (ms, signal) => {
+    const end = performance.now() + ms;
+    while (!signal.hasAborted() && performance.now() < end);
+    return signal.hasAborted();
+  },
+});
+export const busyThread = task({
+  f: (ms) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+    return threadId;
+  },
+});
 export const busy = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; } });
 // How many of these are running at once in this worker, at most.
 let running = 0, mostRunning = 0;
@@ -203,6 +220,27 @@ if (isMain) {
     assert.equal(threadNice(), host);
     assert.throws(() => createPool({ worker: { niceIncrement: -1 } }), TypeError);
     assert.throws(() => createPool({ worker: { niceIncrement: 2.5 } }), TypeError);
+  });
+
+  test("worker.maxInFlight: calls wait in the pool, not behind a busy worker", async () => {
+    const pool = createPool({ threads: 2, worker: { maxInFlight: 1 } })({ holdUntilAborted, busyThread });
+    await Promise.all([pool.call.busyThread(0), pool.call.busyThread(0)]);
+    const stop = new AbortController();
+    const held = pool.call.holdUntilAborted(20_000, { signal: stop.signal }).catch((e) => e);
+    // Without the limit half of these would queue in the held worker for 20 s.
+    const ran = await Promise.all(Array.from({ length: 10 }, () => pool.call.busyThread(1)));
+    assert.equal(new Set(ran).size, 1);
+    stop.abort();
+    await held;
+    await pool.shutdown();
+  });
+
+  test("worker.maxInFlight bounds the async calls a worker runs at once", async () => {
+    const pool = createPool({ threads: 1, worker: { maxInFlight: 3 } })({ overlap });
+    const peaks = await Promise.all(Array.from({ length: 12 }, () => pool.call.overlap(5)));
+    await pool.shutdown();
+    assert.ok(Math.max(...peaks) <= 3, `peak ${Math.max(...peaks)}`);
+    for (const bad of [0, 1.5, "2", -1]) assert.throws(() => createPool({ worker: { maxInFlight: bad } }), TypeError);
   });
 
   await run("calls");
