@@ -54,9 +54,14 @@ export default function knitting(options = {}) {
         if (core.externalKnitting) return { path: args.path, external: true };
         return undefined;
       });
+      const outdir = path.resolve(init.absWorkingDir ?? process.cwd(), init.outdir ?? ".");
+      const url = (rel) => `new URL(${JSON.stringify(rel.startsWith(".") ? rel : `./${rel}`)}, import.meta.url)`;
       build.onLoad({ filter: /.*/, namespace: NS }, () => ({
         // the workers sit at the top of outdir, as does the app's entry
-        contents: core.wrapperSource((rt) => `new URL(${JSON.stringify(`./${core.workerName(rt)}${ext}`)}, import.meta.url)`),
+        contents: core.wrapperSource(
+          (rt) => url(`${core.workerName(rt)}${ext}`),
+          (file) => url(path.relative(outdir, file).split(path.sep).join("/")),
+        ),
         resolveDir: core.root,
         loader: "js",
         watchFiles: core.inputs,

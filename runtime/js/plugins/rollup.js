@@ -8,7 +8,9 @@ const VIRTUAL = "\0knitting-bundled";
 // Stands for a worker chunk's path until renderChunk knows both file names
 // (import.meta.ROLLUP_FILE_URL_ would do, but Vite turns it into a URL
 // under `base`, which is wrong for a server bundle).
-const PLACEHOLDER = /__KNITTING_WORKER_(node|deno|bun)__/g;
+// Likewise __KNITTING_FILE_<n>__ for files outside the bundle (a native
+// task's library): their path from each chunk needs the output folder.
+const PLACEHOLDER = /__KNITTING_(?:WORKER_(node|deno|bun)|FILE_(\d+))__/g;
 
 function rollupError(d, all) {
   const rest = all.filter((x) => x !== d).map(formatDiagnostic);
@@ -24,6 +26,7 @@ function rollupError(d, all) {
 export default function knitting(options = {}) {
   let core = null;
   let refs = {};
+  const files = [];
   return {
     name: "knitting",
     buildStart() {
@@ -42,13 +45,20 @@ export default function knitting(options = {}) {
     },
     load(id) {
       if (id !== VIRTUAL) return null;
-      return core.wrapperSource((rt) => `new URL("__KNITTING_WORKER_${rt}__", import.meta.url)`);
+      const file = (f) => {
+        const i = files.includes(f) ? files.indexOf(f) : files.push(f) - 1;
+        return `new URL("__KNITTING_FILE_${i}__", import.meta.url)`;
+      };
+      return core.wrapperSource((rt) => `new URL("__KNITTING_WORKER_${rt}__", import.meta.url)`, file);
     },
-    renderChunk(code, chunk) {
-      if (!code.includes("__KNITTING_WORKER_")) return null;
+    renderChunk(code, chunk, outputOptions) {
+      if (!code.includes("__KNITTING_")) return null;
       const from = path.posix.dirname(chunk.fileName);
-      const out = code.replace(PLACEHOLDER, (_, rt) => {
-        const rel = path.posix.relative(from, this.getFileName(refs[rt]));
+      const outDir = path.resolve(outputOptions.dir ?? path.dirname(outputOptions.file ?? "."));
+      const out = code.replace(PLACEHOLDER, (_, rt, i) => {
+        const rel = rt
+          ? path.posix.relative(from, this.getFileName(refs[rt]))
+          : path.relative(path.join(outDir, from), files[i]).split(path.sep).join("/");
         return rel.startsWith(".") ? rel : `./${rel}`;
       });
       return { code: out, map: null };
