@@ -1,7 +1,7 @@
 // The plugins themselves, under node: Rollup, esbuild and Vite builds run
 // for real (under every runtime in $KNIT_RUNTIMES), knitgen diagnostics as
 // esbuild and Rollup errors (file, line, column), and regeneration in
-// esbuild's and Rollup's watch modes.
+// esbuild's, Rollup's and Vite's watch modes.
 //   node plugins.test.mjs WORKDIR   (WORKDIR holds fixture/ and node_modules/)
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -143,6 +143,38 @@ await check("rollup watch: a changed task module regenerates the worker chunks",
     addTask("fromWatchRollup");
     await until("the new task in the rollup worker chunk", 15_000, () => error || workerText().includes("fromWatchRollup"));
     assert.ifError(error);
+  } finally {
+    await watcher.close();
+    fs.writeFileSync("fixture/more.mjs", original);
+  }
+});
+
+await check("vite watch: a changed task module regenerates once; an idle watch stays idle", async () => {
+  // knitgen regenerates at every build; a worker entry rewritten with the
+  // same text used to look like a change to Vite's watcher: a rebuild loop
+  let builds = 0;
+  let error = null;
+  const watcher = await vite.build({ configFile: false, root: work, logLevel: "silent", plugins: [vitePlugin({ tasks: "fixture/tasks.mjs" })], build: { ssr: "fixture/app.mjs", outDir: "out-watch-vite", watch: {} } });
+  watcher.on("event", (ev) => {
+    if (ev.code === "BUNDLE_END") {
+      builds++;
+      ev.result?.close?.();
+    }
+    if (ev.code === "ERROR") error = ev.error;
+  });
+  try {
+    const dir = "out-watch-vite/assets";
+    const text = () => (fs.existsSync(dir) ? fs.readdirSync(dir) : []).map((n) => fs.readFileSync(path.join(dir, n), "utf8")).join("\n");
+    await until("the first build", 15_000, () => builds >= 1 || error);
+    assert.ifError(error);
+    await sleep(3000);
+    assert.ok(builds <= 2, `${builds} builds without a change`);
+    addTask("fromWatchVite");
+    await until("the new task in the vite output", 15_000, () => error || text().includes("fromWatchVite"));
+    assert.ifError(error);
+    const after = builds;
+    await sleep(3000);
+    assert.ok(builds - after <= 2, `${builds - after} builds after one change`);
   } finally {
     await watcher.close();
     fs.writeFileSync("fixture/more.mjs", original);
