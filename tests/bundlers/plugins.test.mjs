@@ -69,6 +69,19 @@ await check("esbuild: bundle runs on worker threads through the generated table"
   runEverywhere("out-esbuild/app.mjs");
 });
 
+await check("esbuild: workers are found from entries in subfolders, hashed names and chunks in a subfolder", async () => {
+  // the paths to the workers depend on entryNames, chunkNames and the
+  // entries' folders: the plugin used to assume the top of outdir
+  const plugins = [esbuildPlugin({ tasks: "fixture/tasks.mjs" })];
+  await esbuild.build({ entryPoints: ["fixture/app.mjs", "fixture/sub/entry.mjs"], outdir: "out-esbuild-names", entryNames: "[dir]/[name]-[hash]", chunkNames: "chunks/[name]-[hash]", splitting: true, minify: true, sourcemap: true, bundle: true, platform: "node", format: "esm", logLevel: "silent", plugins });
+  const out = fs.readdirSync("out-esbuild-names", { recursive: true }).map(String);
+  for (const pattern of [/^app-\w+\.js$/, /^sub\/entry-\w+\.js$/]) {
+    const entry = out.find((f) => pattern.test(f));
+    assert.ok(entry, `${pattern} in ${out}`);
+    runEverywhere(path.join("out-esbuild-names", entry));
+  }
+});
+
 await check("vite: a minified SSR bundle runs on worker threads through the generated table", async () => {
   await vite.build({ configFile: false, root: work, logLevel: "silent", plugins: [vitePlugin({ tasks: "fixture/tasks.mjs" })], build: { ssr: "fixture/app.mjs", outDir: "out-vite", minify: true, sourcemap: true } });
   runEverywhere("out-vite/app.js");

@@ -43,6 +43,31 @@ export function parseDiagnostics(text, root) {
   return out;
 }
 
+// Paths that only the bundler's output settles (worker entries, a native
+// task's library, from wherever the generated module's code lands) are
+// placeholders until then. The padding lets the filled-in path keep the
+// code's length, so source maps stay right.
+const PAD = "_".repeat(96);
+const PLACEHOLDER = /(["'`])__KNITTING_(?:WORKER_(node|deno|bun)|FILE_(\d+))__(_*)\1/g;
+
+/** A JS expression for the output URL of a runtime's worker entry. */
+export function workerPlaceholder(runtime) {
+  return `new URL("__KNITTING_WORKER_${runtime}__${PAD}", import.meta.url)`;
+}
+
+/** Fills the placeholders of one output file that sits in fromDir:
+ * worker(runtime) and file(index) give the target paths (same kind of path
+ * as fromDir). Returns null when the code has none. */
+export function fillPlaceholders(code, fromDir, worker, file) {
+  if (!code.includes("__KNITTING_")) return null;
+  return code.replace(PLACEHOLDER, (all, quote, rt, i) => {
+    let rel = path.relative(fromDir, rt ? worker(rt) : file(Number(i))).split(path.sep).join("/");
+    if (!rel.startsWith(".")) rel = `./${rel}`;
+    const lit = quote + rel + quote;
+    return lit + " ".repeat(Math.max(0, all.length - lit.length));
+  });
+}
+
 /** Formats one diagnostic the way knitgen prints it. */
 export function formatDiagnostic(d) {
   const where = d.line ? `${d.relFile}:${d.line}:${d.column}: ` : d.relFile ? `${d.relFile}: ` : "";
@@ -133,6 +158,7 @@ export function createCore(options = {}) {
     externalKnitting: options.externalKnitting ?? true,
     manifest: null,
     inputs: tasks.map((t) => path.resolve(root, t)),
+    files: [], // absolute paths behind the __KNITTING_FILE_<n>__ placeholders
 
     run(args) {
       const r = spawnSync(knitgen, args, { cwd: root, encoding: "utf8", maxBuffer: 256 << 20 });
@@ -183,12 +209,16 @@ export function createCore(options = {}) {
       return `${stem}.worker.${runtime}`;
     },
 
-    /** The module that bundled code gets for `import ... from "knitting"`.
-     * workerUrl(runtime) is a JS expression for that runtime's worker entry
-     * in the output, fileUrl(absPath) one for a file that stays outside the
-     * bundle (a native task's library); `realKnitting` the specifier of the
-     * real package. */
-    wrapperSource(workerUrl, fileUrl, realKnitting = "knitting") {
+    /** The module that bundled code gets for `import ... from "knitting"`,
+     * with placeholders for the paths of the worker entries and of files
+     * that stay outside the bundle (a native task's library): the bundler
+     * plugin fills them in with fillPlaceholders. */
+    wrapperSource(realKnitting = "knitting") {
+      const workerUrl = workerPlaceholder;
+      const fileUrl = (f) => {
+        const i = core.files.includes(f) ? core.files.indexOf(f) : core.files.push(f) - 1;
+        return `new URL("__KNITTING_FILE_${i}__${PAD}", import.meta.url)`;
+      };
       const tasksList = core.manifest?.tasks ?? [];
       const mods = [];
       const refs = tasksList.map((t) => {

@@ -2,15 +2,9 @@
 // per runtime, and hands bundled code a `knitting` whose createPool uses the
 // generated dispatch table. Also the base of knitting/vite. See docs/bundlers.md.
 import path from "node:path";
-import { createCore, formatDiagnostic } from "./knit-plugin-core.js";
+import { createCore, fillPlaceholders, formatDiagnostic } from "./knit-plugin-core.js";
 
 const VIRTUAL = "\0knitting-bundled";
-// Stands for a worker chunk's path until renderChunk knows both file names
-// (import.meta.ROLLUP_FILE_URL_ would do, but Vite turns it into a URL
-// under `base`, which is wrong for a server bundle).
-// Likewise __KNITTING_FILE_<n>__ for files outside the bundle (a native
-// task's library): their path from each chunk needs the output folder.
-const PLACEHOLDER = /__KNITTING_(?:WORKER_(node|deno|bun)|FILE_(\d+))__/g;
 
 function rollupError(d, all) {
   const rest = all.filter((x) => x !== d).map(formatDiagnostic);
@@ -26,7 +20,6 @@ function rollupError(d, all) {
 export default function knitting(options = {}) {
   let core = null;
   let refs = {};
-  const files = [];
   return {
     name: "knitting",
     buildStart() {
@@ -45,23 +38,15 @@ export default function knitting(options = {}) {
     },
     load(id) {
       if (id !== VIRTUAL) return null;
-      const file = (f) => {
-        const i = files.includes(f) ? files.indexOf(f) : files.push(f) - 1;
-        return `new URL("__KNITTING_FILE_${i}__", import.meta.url)`;
-      };
-      return core.wrapperSource((rt) => `new URL("__KNITTING_WORKER_${rt}__", import.meta.url)`, file);
+      return core.wrapperSource();
     },
+    // Worker chunks and native libraries are named from each chunk here
+    // (Vite's import.meta.ROLLUP_FILE_URL_ would give a URL under `base`,
+    // which is wrong for a server bundle).
     renderChunk(code, chunk, outputOptions) {
-      if (!code.includes("__KNITTING_")) return null;
-      const from = path.posix.dirname(chunk.fileName);
       const outDir = path.resolve(outputOptions.dir ?? path.dirname(outputOptions.file ?? "."));
-      const out = code.replace(PLACEHOLDER, (_, rt, i) => {
-        const rel = rt
-          ? path.posix.relative(from, this.getFileName(refs[rt]))
-          : path.relative(path.join(outDir, from), files[i]).split(path.sep).join("/");
-        return rel.startsWith(".") ? rel : `./${rel}`;
-      });
-      return { code: out, map: null };
+      const out = fillPlaceholders(code, path.dirname(path.join(outDir, chunk.fileName)), (rt) => path.join(outDir, this.getFileName(refs[rt])), (i) => core.files[i]);
+      return out === null ? null : { code: out, map: null };
     },
   };
 }
