@@ -13,7 +13,28 @@
 
 typedef kg_subst subst;
 
-/* Copies template @name to @path, replacing @KEY@ by its value. */
+/* True when @path holds exactly @len bytes of @data. */
+static bool file_holds(const char *path, const char *data, size_t len)
+{
+  FILE *fp = fopen(path, "rb");
+  if (!fp)
+    return false;
+  char buf[4096];
+  size_t off = 0, got;
+  bool same = true;
+  while (same && (got = fread(buf, 1, sizeof buf, fp)) > 0) {
+    same = got <= len - off && memcmp(buf, data + off, got) == 0;
+    off += got;
+  }
+  same = same && off == len && !ferror(fp);
+  fclose(fp);
+  return same;
+}
+
+/* Copies template @name to @path, replacing @KEY@ by its value. A file that
+ * already holds that text is left untouched: a watcher (Vite's, in the
+ * bundler plugins, which regenerate at every build) would otherwise see a
+ * change at every build and rebuild forever. */
 int kg_template_fill(const char *name, const char *path, const kg_subst *subs, size_t nsubs,
                      kg_diags *d)
 {
@@ -22,7 +43,9 @@ int kg_template_fill(const char *name, const char *path, const kg_subst *subs, s
     kg_diag_path(d, KG_ERROR, name, "template missing from this build of knitgen");
     return -ENOENT;
   }
-  FILE *out = fopen(path, "w");
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
   if (!out) {
     kg_diag_path(d, KG_ERROR, path, "cannot write: %s", strerror(errno));
     return -errno;
@@ -54,6 +77,20 @@ int kg_template_fill(const char *name, const char *path, const kg_subst *subs, s
   }
   int rc = ferror(out) ? -EIO : 0;
   if (fclose(out) != 0 || rc) {
+    free(text);
+    kg_diag_path(d, KG_ERROR, path, "cannot write: %s", strerror(errno));
+    return -EIO;
+  }
+  if (file_holds(path, text, len)) {
+    free(text);
+    return 0;
+  }
+  FILE *f = fopen(path, "w");
+  bool bad = !f || fwrite(text, 1, len, f) != len;
+  if (f && fclose(f) != 0)
+    bad = true;
+  free(text);
+  if (bad) {
     kg_diag_path(d, KG_ERROR, path, "cannot write: %s", strerror(errno));
     return -EIO;
   }

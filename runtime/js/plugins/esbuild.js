@@ -1,8 +1,9 @@
 // knitting/esbuild: runs knitgen on the task modules, adds one worker entry
 // point per runtime, and hands bundled code a `knitting` whose createPool
 // uses the generated dispatch table. See docs/bundlers.md.
+import fs from "node:fs";
 import path from "node:path";
-import { createCore } from "./knit-plugin-core.js";
+import { createCore, fillPlaceholders } from "./knit-plugin-core.js";
 
 const NS = "knitting-bundled";
 
@@ -27,7 +28,6 @@ export default function knitting(options = {}) {
       // Generate once now, so the worker entry points exist when esbuild
       // resolves them; onStart regenerates for every (watch) rebuild.
       let pending = core.generate();
-      const ext = init.outExtension?.[".js"] ?? ".js";
       const extra = core.runtimes.map((rt) => ({ in: core.workerEntry(rt), out: core.workerName(rt) }));
       let entries = init.entryPoints ?? [];
       if (Array.isArray(entries)) {
@@ -55,12 +55,41 @@ export default function knitting(options = {}) {
         return undefined;
       });
       build.onLoad({ filter: /.*/, namespace: NS }, () => ({
-        // the workers sit at the top of outdir, as does the app's entry
-        contents: core.wrapperSource((rt) => `new URL(${JSON.stringify(`./${core.workerName(rt)}${ext}`)}, import.meta.url)`),
+        contents: core.wrapperSource(),
         resolveDir: core.root,
         loader: "js",
         watchFiles: core.inputs,
       }));
+
+      // Where the workers and the generated module's code landed depends on
+      // entryNames, chunkNames and the entries' folders: the metafile says,
+      // and the placeholders are filled in the written (or returned) files.
+      init.metafile = true;
+      const cwd = init.absWorkingDir ?? process.cwd();
+      build.onEnd((result) => {
+        if (result.errors.length || !result.metafile) return;
+        const workers = {};
+        for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+          const rt = meta.entryPoint && core.runtimes.find((r) => path.resolve(cwd, meta.entryPoint) === core.workerEntry(r));
+          if (rt) workers[rt] = path.resolve(cwd, out);
+        }
+        const fill = (file, code) => fillPlaceholders(code, path.dirname(file), (rt) => workers[rt], (i) => core.files[i]);
+        if (result.outputFiles) {
+          result.outputFiles = result.outputFiles.map((f) => {
+            const code = /\.[cm]?js$/.test(f.path) ? fill(f.path, f.text) : null;
+            if (code === null) return f;
+            const contents = new TextEncoder().encode(code);
+            return { path: f.path, hash: f.hash, contents, text: code };
+          });
+          return;
+        }
+        for (const out of Object.keys(result.metafile.outputs)) {
+          const file = path.resolve(cwd, out);
+          if (!/\.[cm]?js$/.test(file)) continue;
+          const code = fill(file, fs.readFileSync(file, "utf8"));
+          if (code !== null) fs.writeFileSync(file, code);
+        }
+      });
     },
   };
 }

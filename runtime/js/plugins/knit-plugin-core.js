@@ -43,6 +43,31 @@ export function parseDiagnostics(text, root) {
   return out;
 }
 
+// Paths that only the bundler's output settles (worker entries, a native
+// task's library, from wherever the generated module's code lands) are
+// placeholders until then. The padding lets the filled-in path keep the
+// code's length, so source maps stay right.
+const PAD = "_".repeat(96);
+const PLACEHOLDER = /(["'`])__KNITTING_(?:WORKER_(node|deno|bun)|FILE_(\d+))__(_*)\1/g;
+
+/** A JS expression for the output URL of a runtime's worker entry. */
+export function workerPlaceholder(runtime) {
+  return `new URL("__KNITTING_WORKER_${runtime}__${PAD}", import.meta.url)`;
+}
+
+/** Fills the placeholders of one output file that sits in fromDir:
+ * worker(runtime) and file(index) give the target paths (same kind of path
+ * as fromDir). Returns null when the code has none. */
+export function fillPlaceholders(code, fromDir, worker, file) {
+  if (!code.includes("__KNITTING_")) return null;
+  return code.replace(PLACEHOLDER, (all, quote, rt, i) => {
+    let rel = path.relative(fromDir, rt ? worker(rt) : file(Number(i))).split(path.sep).join("/");
+    if (!rel.startsWith(".")) rel = `./${rel}`;
+    const lit = quote + rel + quote;
+    return lit + " ".repeat(Math.max(0, all.length - lit.length));
+  });
+}
+
 /** Formats one diagnostic the way knitgen prints it. */
 export function formatDiagnostic(d) {
   const where = d.line ? `${d.relFile}:${d.line}:${d.column}: ` : d.relFile ? `${d.relFile}: ` : "";
@@ -53,6 +78,29 @@ function knitgenPath(options) {
   if (options.knitgen) return options.knitgen;
   if (process.env.KNITGEN) return process.env.KNITGEN;
   return fileURLToPath(new URL("./bin/knitgen", import.meta.url));
+}
+
+// The names knitting exports (read from its index.js, staged next to this
+// file), for the wrapper to re-export one by one: bundlers turn
+// `export * from` an external package into a copy made when the wrapper's
+// body runs, which is after the task modules ran (they are in a cycle with
+// it), so a task module's top-level `nativeTask(...)` or `isMain` saw
+// undefined. Named re-exports become plain imports, bound before any body.
+let apiNames = null;
+function knittingExports() {
+  if (apiNames) return apiNames;
+  const text = fs.readFileSync(new URL("./index.js", import.meta.url), "utf8");
+  const names = [];
+  for (const m of text.matchAll(/^export\s*\{([^}]*)\}/gm)) {
+    for (const part of m[1].split(",")) {
+      const name = part.trim().split(/\s+as\s+/).pop();
+      if (name) names.push(name);
+    }
+  }
+  for (const m of text.matchAll(/^export\s+(?:async\s+)?(?:const|let|var|function\*?|class)\s+([\w$]+)/gm)) names.push(m[1]);
+  if (!names.includes("createPool")) throw new Error("knitting plugin: cannot read the exports of knitting's index.js");
+  apiNames = names;
+  return names;
 }
 
 function depfileInputs(text) {
@@ -110,6 +158,7 @@ export function createCore(options = {}) {
     externalKnitting: options.externalKnitting ?? true,
     manifest: null,
     inputs: tasks.map((t) => path.resolve(root, t)),
+    files: [], // absolute paths behind the __KNITTING_FILE_<n>__ placeholders
 
     run(args) {
       const r = spawnSync(knitgen, args, { cwd: root, encoding: "utf8", maxBuffer: 256 << 20 });
@@ -160,27 +209,41 @@ export function createCore(options = {}) {
       return `${stem}.worker.${runtime}`;
     },
 
-    /** The module that bundled code gets for `import ... from "knitting"`.
-     * workerUrl(runtime) is a JS expression for that runtime's worker entry
-     * in the output; `realKnitting` the specifier of the real package. */
-    wrapperSource(workerUrl, realKnitting = "knitting") {
+    /** The module that bundled code gets for `import ... from "knitting"`,
+     * with placeholders for the paths of the worker entries and of files
+     * that stay outside the bundle (a native task's library): the bundler
+     * plugin fills them in with fillPlaceholders. */
+    wrapperSource(realKnitting = "knitting") {
+      const workerUrl = workerPlaceholder;
+      const fileUrl = (f) => {
+        const i = core.files.includes(f) ? core.files.indexOf(f) : core.files.push(f) - 1;
+        return `new URL("__KNITTING_FILE_${i}__${PAD}", import.meta.url)`;
+      };
       const tasksList = core.manifest?.tasks ?? [];
       const mods = [];
       const refs = tasksList.map((t) => {
-        if (t.kind === "native") return null;
         const abs = path.resolve(root, t.module);
         let i = mods.indexOf(abs);
         if (i < 0) i = mods.push(abs) - 1;
         return [i, t.export ?? t.name];
       });
       const spec = (s) => JSON.stringify(s);
-      const rows = tasksList.map((t) => `  { name: ${spec(t.name)}, kind: ${spec(t.kind)}, arg: ${spec(t.arg)}, result: ${spec(t.result)}, argCodec: ${spec(t.argCodec ?? "any")}, resultCodec: ${spec(t.resultCodec ?? "any")} },`);
+      // A relative library is relative to its task module, as knitgen's own
+      // tables have it; the bundle names that file from where it lands.
+      const library = (t) => {
+        if (!/^\.\.?\//.test(t.library)) return spec(t.library);
+        return `${fileUrl(path.resolve(root, path.dirname(t.module), t.library))}.href`;
+      };
+      const native = (t) => (t.kind === "native" ? `, symbol: ${spec(t.symbol)}, library: ${library(t)}` : "");
+      const rows = tasksList.map((t) => `  { name: ${spec(t.name)}, kind: ${spec(t.kind)}, arg: ${spec(t.arg)}, result: ${spec(t.result)}, argCodec: ${spec(t.argCodec ?? "any")}, resultCodec: ${spec(t.resultCodec ?? "any")}${native(t)} },`);
       const workers = runtimes.map((rt) => `    ${rt}: ${workerUrl(rt)},`);
+      const own = ["createPool", "task", "importTask"];
+      const reexports = knittingExports().filter((n) => !own.includes(n));
       return `// generated by the knitting bundler plugin: "knitting" for bundled code,
 // whose createPool maps tasks to the dispatch table knitgen generated.
 import * as real from ${spec(realKnitting)};
 ${mods.map((m, i) => `import * as m${i} from ${spec(m)};`).join("\n")}
-export * from ${spec(realKnitting)};
+export { ${reexports.join(", ")} } from ${spec(realKnitting)};
 
 const POOL = Symbol.for("knitting.pool");
 const TABLE = Symbol.for("knitting.table");
@@ -191,7 +254,7 @@ ${rows.join("\n")}
   ];
 }
 function refs() {
-  return [${refs.map((r) => (r ? `() => m${r[0]}[${spec(r[1])}]` : "null")).join(", ")}];
+  return [${refs.map((r) => `() => m${r[0]}[${spec(r[1])}]`).join(", ")}];
 }
 function workers() {
   return {
@@ -202,7 +265,6 @@ ${workers.join("\n")}
 // (an import cycle) is skipped.
 function values() {
   return refs().map((get) => {
-    if (!get) return undefined;
     try {
       return get();
     } catch {

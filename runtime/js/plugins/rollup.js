@@ -2,13 +2,9 @@
 // per runtime, and hands bundled code a `knitting` whose createPool uses the
 // generated dispatch table. Also the base of knitting/vite. See docs/bundlers.md.
 import path from "node:path";
-import { createCore, formatDiagnostic } from "./knit-plugin-core.js";
+import { createCore, fillPlaceholders, formatDiagnostic } from "./knit-plugin-core.js";
 
 const VIRTUAL = "\0knitting-bundled";
-// Stands for a worker chunk's path until renderChunk knows both file names
-// (import.meta.ROLLUP_FILE_URL_ would do, but Vite turns it into a URL
-// under `base`, which is wrong for a server bundle).
-const PLACEHOLDER = /__KNITTING_WORKER_(node|deno|bun)__/g;
 
 function rollupError(d, all) {
   const rest = all.filter((x) => x !== d).map(formatDiagnostic);
@@ -42,16 +38,15 @@ export default function knitting(options = {}) {
     },
     load(id) {
       if (id !== VIRTUAL) return null;
-      return core.wrapperSource((rt) => `new URL("__KNITTING_WORKER_${rt}__", import.meta.url)`);
+      return core.wrapperSource();
     },
-    renderChunk(code, chunk) {
-      if (!code.includes("__KNITTING_WORKER_")) return null;
-      const from = path.posix.dirname(chunk.fileName);
-      const out = code.replace(PLACEHOLDER, (_, rt) => {
-        const rel = path.posix.relative(from, this.getFileName(refs[rt]));
-        return rel.startsWith(".") ? rel : `./${rel}`;
-      });
-      return { code: out, map: null };
+    // Worker chunks and native libraries are named from each chunk here
+    // (Vite's import.meta.ROLLUP_FILE_URL_ would give a URL under `base`,
+    // which is wrong for a server bundle).
+    renderChunk(code, chunk, outputOptions) {
+      const outDir = path.resolve(outputOptions.dir ?? path.dirname(outputOptions.file ?? "."));
+      const out = fillPlaceholders(code, path.dirname(path.join(outDir, chunk.fileName)), (rt) => path.join(outDir, this.getFileName(refs[rt])), (i) => core.files[i]);
+      return out === null ? null : { code: out, map: null };
     },
   };
 }
