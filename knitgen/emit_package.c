@@ -7,6 +7,10 @@
  *   DIR/index.worker.*.mjs         worker entries importing ./lib/...
  *   DIR/lib/...                    the task modules as JS + .d.ts
  *
+ * package.json depends on knitting and on every npm package the compiled
+ * modules import, at the range the project's package.json gives it
+ * (package_deps.c).
+ *
  * knitgen does not compile TypeScript. The task modules (and every local
  * module they import, which knitgen does not follow) are compiled by the
  * project's own TypeScript compiler: knitgen writes a throw-away tsconfig
@@ -429,6 +433,10 @@ int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_d
     return rc;
 
   /* package.json (JSON has no comments: the banner is the "//" field) */
+  char *deps = NULL;
+  rc = kg_package_deps(c.lib, c.root, &deps, d);
+  if (rc)
+    return rc;
   char *name = strndup(spec, nl), *path = NULL, *qname = NULL;
   size_t ql;
   FILE *fq = open_memstream(&qname, &ql);
@@ -444,11 +452,13 @@ int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_d
       {"NAME", qname},
       {"VERSION", version},
       {"KNIT_VERSION", KG_VERSION},
+      {"DEPS", deps},
     };
     rc = kg_template_fill("package.json.in", path, subs, sizeof subs / sizeof subs[0], d);
   }
   free(name);
   free(path);
   free(qname);
+  free(deps);
   return rc;
 }

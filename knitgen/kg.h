@@ -337,6 +337,11 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
  * docs/knitgen.md): package.json, the tables and worker entries, and the
  * task modules compiled to JS + .d.ts by the project's TypeScript (tsc). */
 int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_diags *d);
+/* package_deps.c: the `"name": "range"` entries (each after ",\n    ") of
+ * the npm packages the JS under @lib imports, ranges from the nearest
+ * package.json at or above @project_dir ("*", with a warning, for one it does
+ * not list). *@out is malloc'd ("" for none). Returns 0 or a negative errno. */
+int kg_package_deps(const char *lib, const char *project_dir, char **out, kg_diags *d);
 
 /* emit_cstubs.c: `--c-stubs`: DIR/<stem>.knit.h (structs, prototypes),
  * .knit.c (direct-call dispatch and `<symbol>__knit` entries) and, if

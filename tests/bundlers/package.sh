@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # package.sh WHAT BUILD_DIR: the npm package path in a scratch folder.
-# knitgen --package on pkg/src/tasks.ts, npm pack (it and knitting), npm
-# install both tarballs into a fresh project, then WHAT:
+# knitgen --package on pkg/src/tasks.ts, npm pack (it, knitting and
+# tiny-dep, which a task module imports), npm install the tarballs into a
+# fresh project, then WHAT:
 #   node20 | node24 | bun | deno   run consumer/main.ts (a .mjs copy on node 20)
 #   tsc                            tsc --noEmit passes on main.ts and fails,
 #                                  as it must, on bad.ts
@@ -18,8 +19,9 @@ export PATH="$(dirname "$(tool_node)"):$PATH"
 
 rm -rf "$work" && mkdir -p "$work/proj/node_modules" "$work/packs" "$work/app"
 cp -r "$here/pkg/src" "$here/pkg/tsconfig.json" "$work/proj/"
-printf '{ "name": "proj", "private": true, "type": "module" }\n' >"$work/proj/package.json"
+printf '{ "name": "proj", "private": true, "type": "module", "dependencies": { "tiny-dep": "^1.0.0" } }\n' >"$work/proj/package.json"
 ln -s "$build/npm/knitting" "$work/proj/node_modules/knitting"
+ln -s "$here/pkg/tiny-dep" "$work/proj/node_modules/tiny-dep"
 ln -s "$tools/node_modules/@types" "$work/proj/node_modules/@types"
 ln -s "$tools/node_modules/typescript" "$work/proj/node_modules/typescript"
 mkdir -p "$work/proj/node_modules/.bin" && ln -s ../typescript/bin/tsc "$work/proj/node_modules/.bin/tsc"
@@ -29,10 +31,13 @@ cd "$work/proj"
 timeout 60 "$build/knitgen/knitgen" src/tasks.ts --package @knit-test/my-tasks@1.2.3 -o dist/my-tasks 2>gen.err ||
   { cat gen.err; echo "FAIL: knitgen --package"; exit 1; }
 [ ! -s gen.err ] || { cat gen.err; echo "FAIL: knitgen --package printed diagnostics"; exit 1; }
+grep -q '"tiny-dep": "^1.0.0"' dist/my-tasks/package.json ||
+  { cat dist/my-tasks/package.json; echo "FAIL: the package does not depend on tiny-dep"; exit 1; }
 
-# 2. pack (knitting too: the package depends on it, and it is not fetched)
+# 2. pack (knitting and tiny-dep too: the package depends on them, and
+# nothing is fetched)
 cd "$work/packs"
-timeout 60 npm pack --loglevel=error "$build/npm/knitting" "$work/proj/dist/my-tasks" >/dev/null
+timeout 60 npm pack --loglevel=error "$build/npm/knitting" "$here/pkg/tiny-dep" "$work/proj/dist/my-tasks" >/dev/null
 
 # 3. install into a fresh project, offline
 cd "$work/app"

@@ -1,1 +1,3 @@
-export const shout = async (s: string): Promise<string> => s.toUpperCase();
+import { upper } from "tiny-dep";
+
+export const shout = async (s: string): Promise<string> => upper(s);
