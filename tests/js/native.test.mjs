@@ -54,6 +54,7 @@ if (isMain) {
       shout: ffi("shout", "string", "string"),
       echo: ffi("echo", "string", "string"),
       greeting: ffi("greeting", "void", "string"),
+      notUtf8: ffi("not_utf8", "void", "string"),
       reverse: ffi("reverse", "Uint8Array", "Uint8Array"),
       reverseAb: ffi("reverse", "ArrayBuffer", "ArrayBuffer"),
       dot: ffi("dot", "[Float64Array, Float64Array]", "number"),
@@ -68,6 +69,13 @@ if (isMain) {
       assert.equal(await pool.call.shout("héllo wörld"), "HéLLO WöRLD!");
       assert.equal(await pool.call.echo("x".repeat(5000)), "x".repeat(5000), "arena-sized, echoed from the request slot");
       assert.equal(await pool.call.greeting(), "héllo");
+      // A lone surrogate arrives as WTF-8 and comes back from the C side as
+      // it went in, as from a JS worker; other ill-formed UTF-8 becomes U+FFFD.
+      for (const s of ["a\uD800b", "\uDC00", "x\uDBFF", "\uDFFF\uD800", "\uD83D\uDE00\uD800z"]) {
+        assert.equal(await pool.call.echo(s), s, `echo of ${escape(s)}`);
+        assert.equal(await pool.call.shout(s), s.toUpperCase() + "!", `shout of ${escape(s)}`);
+      }
+      assert.equal(await pool.call.notUtf8(), "a\uFFFD\uFFFDb\uD800\uFFFD");
       assert.deepEqual(await pool.call.reverse(new Uint8Array([1, 2, 3])), new Uint8Array([3, 2, 1]));
       const fromBuffer = await pool.call.reverse(Buffer.from([9, 8]));
       assert.deepEqual([...fromBuffer], [8, 9]);
