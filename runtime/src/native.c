@@ -243,6 +243,7 @@ int knit__csig_init(knit__csig *sig, const char *arg, const char *result, bool p
     off += n->size;
   }
   sig->nparams = (unsigned)np;
+  sig->tuple = knit_type_ctype(sig->arg_tree) == KNIT_C_TUPLE;
   sig->args_size = off;
   sig->result = build(sig, sig->result_tree, 0, "the result", why, why_size, &rc);
   if (!sig->result) goto fail;
@@ -777,18 +778,19 @@ static int invoke(const native_task *nt, const uint8_t *req, size_t len, knit_wr
   knit_reader r;
   knit_reader_init(&r, req, len);
   int rc = 0;
-  if (sig->nparams == 1) {
+  if (sig->nparams == 1 && !sig->tuple) {
     rc = decode(&r, sig->params[0], args + sig->param_off[0], cx, &e, "argument");
-  } else if (sig->nparams > 1) {
+  } else if (sig->nparams > 0) {
     knit_item it;
+    const char *s = sig->nparams == 1 ? "" : "s";
     if (knit_read(&r, &it)) {
       rc = bad(&e, "TypeError", "malformed request payload");
     } else if (it.tag != KNIT_T_ARRAY) {
-      rc = bad(&e, "TypeError", "argument: expected a tuple of %u elements, got %s", sig->nparams,
-               tag_name(it.tag));
+      rc = bad(&e, "TypeError", "argument: expected a tuple of %u element%s, got %s", sig->nparams,
+               s, tag_name(it.tag));
     } else if (it.count != sig->nparams) {
-      rc = bad(&e, "TypeError", "argument: expected a tuple of %u elements, got %u", sig->nparams,
-               it.count);
+      rc = bad(&e, "TypeError", "argument: expected a tuple of %u element%s, got %u", sig->nparams,
+               s, it.count);
     }
     for (unsigned k = 0; k < sig->nparams && !rc; k++) {
       char where[32];

@@ -124,6 +124,7 @@ if (isMain) {
       flip: gen("g_flip"),
       half: gen("g_half"),
       ping: gen("g_ping"),
+      solo: gen("g_solo"),
       zcrc: gen("crc32"),
     });
     try {
@@ -134,6 +135,8 @@ if (isMain) {
       assert.equal(await pool.call.flip(true), false);
       assert.equal(await pool.call.half(-9n), -4n);
       assert.equal(await pool.call.ping(), 7);
+      assert.equal(await pool.call.solo(["abc"]), 3, "a tuple of one is passed as an array");
+      await rejectsWith(pool.call.solo("abc"), TypeError, /argument: expected a tuple of 1 element, got a string/);
       assert.equal(await pool.call.zcrc(new TextEncoder().encode("123456789")), 0xcbf43926, "the library's crc32, not the host's zlib");
     } finally {
       await pool.shutdown();
@@ -177,6 +180,7 @@ if (isMain) {
   test("calls that fail: wrong arguments, bad bigints, thrown errors, bad results", async () => {
     const pool = createPool()({
       add: ffi("add", "[number, number]", "number"),
+      noop1: ffi("noop", "[x: number]", "number"),
       twice: ffi("twice", "bigint", "bigint"),
       norm: ffi("norm", "{ x: number; y: number }", "number"),
       fails: ffi("fails", "number", "number"),
@@ -187,6 +191,10 @@ if (isMain) {
       await rejectsWith(pool.call.add("nope"), TypeError, /argument: expected a tuple of 2 elements, got a string/);
       await rejectsWith(pool.call.add([1]), TypeError, /expected a tuple of 2 elements, got 1/);
       await rejectsWith(pool.call.add([1, "2"]), TypeError, /argument\[1\]: expected a number, got a string/);
+      // a tuple of one is an array of one at the call, as its TypeScript type says
+      assert.equal(await pool.call.noop1([7]), 7);
+      await rejectsWith(pool.call.noop1(7), TypeError, /argument: expected a tuple of 1 element, got a number/);
+      await rejectsWith(pool.call.noop1([7, 8]), TypeError, /expected a tuple of 1 element, got 2/);
       await rejectsWith(pool.call.twice(2n ** 64n), RangeError, /does not fit int64_t/);
       await rejectsWith(pool.call.twice(2n ** 63n), RangeError, /does not fit int64_t/);
       assert.equal(await pool.call.twice(-(2n ** 62n)), -(2n ** 63n), "INT64_MIN round-trips");
