@@ -336,6 +336,33 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
   return c->failed || !ct->result ? -EINVAL : 0;
 }
 
+int kg_native_types(const kg_project *p, const kg_task *t, char **arg, char **result)
+{
+  *arg = *result = NULL;
+  kg_diags quiet; /* the table reports nothing: createPool will, naming the task */
+  kg_diags_init(&quiet);
+  char *structs = NULL;
+  size_t sl = 0;
+  cs_ctx c = {.p = p, .d = &quiet, .structs = open_memstream(&structs, &sl)};
+  cs_task ct;
+  int rc = c.structs ? build_task(&c, t, &ct) : -ENOMEM;
+  if (!rc) {
+    *arg = ct.arg_ts;
+    *result = ct.result_ts;
+    ct.arg_ts = ct.result_ts = NULL;
+  }
+  if (c.structs) {
+    cs_task_clear(&ct);
+    fclose(c.structs);
+  }
+  free(structs);
+  for (size_t k = 0; k < c.nnames; k++)
+    free(c.names[k]);
+  free(c.names);
+  kg_diags_clear(&quiet);
+  return rc;
+}
+
 /* `double crc(knit_bytes arg)` */
 static void prototype(FILE *out, const kg_task *t, const cs_task *ct)
 {

@@ -342,6 +342,11 @@ int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_d
  * .knit.c (direct-call dispatch and `<symbol>__knit` entries) and, if
  * missing, .stubs.c to fill in, for the native tasks. */
 int kg_emit_cstubs(const kg_project *p, const char *dir, const char *stem, kg_diags *d);
+/* A native task's types as TypeScript text the runtime's parser reads, with
+ * the module's aliases and interfaces spelled out: what --c-stubs writes into
+ * `<symbol>__knit`, and a table carries. Returns 0, or a negative errno when
+ * they have no C mapping (nothing is reported). */
+int kg_native_types(const kg_project *p, const kg_task *t, char **arg, char **result);
 
 /* JSON string escaping of @s[0..@n) (UTF-8 in, valid JSON out). */
 void kg_json_str(FILE *out, const char *s, size_t n);
