@@ -90,6 +90,30 @@ static const knit_type *resolve(cs_ctx *c, const knit_type *t)
   return r;
 }
 
+/* Whether @s (@n bytes) cannot name a struct member, a parameter or a struct
+ * in the header: a C keyword, a <stdbool.h> macro, or a type that knit.h's
+ * includes declare. TypeScript allows all of them ({ lat; long }). */
+static bool c_reserved(const char *s, size_t n)
+{
+  static const char *const words[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+    "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+    "size_t", "ptrdiff_t", "wchar_t", "max_align_t", "intptr_t", "uintptr_t", "intmax_t",
+    "uintmax_t", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
+    "uint32_t", "uint64_t",
+  };
+  if (n && s[0] == '_' && ((s[1] >= 'A' && s[1] <= 'Z') || s[1] == '_'))
+    return true; /* _Bool, _Alignas, __x: the implementation's */
+  if (n >= 5 && !memcmp(s, "knit_", 5))
+    return true; /* knit.h's own */
+  for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+    if (strlen(words[k]) == n && !memcmp(words[k], s, n))
+      return true;
+  return false;
+}
+
 static const char *binary_name(unsigned tag)
 {
   switch (tag) {
@@ -155,6 +179,11 @@ static char *ctype(cs_ctx *c, const knit_type *t, const char *hint, FILE *ts, bo
     return strdup(knit_ctype_name(k));
   }
   char *name = NULL;
+  if (alias && c_reserved(alias, alias_len)) {
+    fail(c, "type '%.*s' cannot name a C struct: C or knit.h reserves the name; rename it",
+         (int)alias_len, alias);
+    return NULL;
+  }
   if (alias) {
     name = strndup(alias, alias_len);
   } else {
@@ -180,6 +209,11 @@ static char *ctype(cs_ctx *c, const knit_type *t, const char *hint, FILE *ts, bo
     }
     if (!ident) {
       fail(c, "property key '%.*s' is not a C identifier", (int)mt->label_len, mt->label);
+      break;
+    }
+    if (c_reserved(mt->label, mt->label_len)) {
+      fail(c, "property key '%.*s' cannot be a C struct member: C or knit.h reserves the name",
+           (int)mt->label_len, mt->label);
       break;
     }
     char *sub = NULL;
@@ -302,7 +336,7 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
       ct->params[ct->n] = ctype(c, e, hint, ats, false);
       if (!ct->params[ct->n])
         break;
-      if (e->label && c_ident(strndupa(e->label, e->label_len)))
+      if (e->label && c_ident(strndupa(e->label, e->label_len)) && !c_reserved(e->label, e->label_len))
         ct->pnames[ct->n] = strndup(e->label, e->label_len);
       else
         asprintf(&ct->pnames[ct->n], "a%zu", k);

@@ -125,6 +125,7 @@ if (isMain) {
       half: gen("g_half"),
       ping: gen("g_ping"),
       solo: gen("g_solo"),
+      geo: gen("g_geo"),
       zcrc: gen("crc32"),
     });
     try {
@@ -136,6 +137,7 @@ if (isMain) {
       assert.equal(await pool.call.half(-9n), -4n);
       assert.equal(await pool.call.ping(), 7);
       assert.equal(await pool.call.solo(["abc"]), 3, "a tuple of one is passed as an array");
+      assert.equal(await pool.call.geo([48, 2]), 48002);
       await rejectsWith(pool.call.solo("abc"), TypeError, /argument: expected a tuple of 1 element, got a string/);
       assert.equal(await pool.call.zcrc(new TextEncoder().encode("123456789")), 0xcbf43926, "the library's crc32, not the host's zlib");
     } finally {

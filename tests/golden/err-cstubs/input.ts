@@ -13,3 +13,8 @@ export const g = nativeTask<Gen<number>, number>({ symbol: "g", library: "./l.so
 export const k = nativeTask<{ "a-b": number }, number>({ symbol: "k", library: "./l.so" });
 export const n = nativeTask({ symbol: "n", library: "./l.so" });
 export const ok = nativeTask<number, number>({ symbol: "ok", library: "./l.so" });
+// names C reserves: a member or a struct cannot take them, a parameter is renamed
+export const kw = nativeTask<{ lat: number; long: number }, number>({ symbol: "kw", library: "./l.so" });
+type size_t = { n: number };
+export const st = nativeTask<size_t, number>({ symbol: "st", library: "./l.so" });
+export const lbl = nativeTask<[char: number, default: string], number>({ symbol: "lbl", library: "./l.so" });
