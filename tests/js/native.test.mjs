@@ -166,6 +166,10 @@ if (isMain) {
     assert.throws(() => nativeTask({ symbol: "add" }), TypeError);
     assert.throws(() => nativeTask({ symbol: "add", library: FFI, arg: 3 }), TypeError);
     assert.throws(() => createPool({ native: -1 }), /native must be an integer from 0 to 256/);
+    // C reads a string up to its first NUL: "x.so\0junk" must not load x.so
+    assert.throws(() => createPool()({ t: nativeTask({ symbol: "add", library: `${FFI}\0junk`, arg: "number", result: "number" }) }),
+      (e) => e instanceof TypeError && /library contains a NUL character/.test(e.message));
+    assert.throws(() => createPool()({ t: ffi("add", "[number, number]\0", "number") }), /arg contains a NUL character/);
   });
 
   test("library paths resolve relative to the declaring module", async () => {
