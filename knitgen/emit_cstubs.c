@@ -72,6 +72,11 @@ static const knit_type *resolve(cs_ctx *c, const knit_type *t)
 {
   const kg_module *m = c->task->module;
   const kg_decl *d = kg_module_find(m, t->name, t->name_len, true);
+  if (d && d->kind == KG_D_INTERFACE && d->extends) {
+    fail(c, "interface '%.*s' extends another: a C struct needs its members written out in one "
+         "type alias or interface", (int)t->name_len, t->name);
+    return NULL;
+  }
   if (!d || (d->kind != KG_D_TYPE && d->kind != KG_D_INTERFACE) || d->generic || !d->body.len) {
     fail(c, "type '%.*s' must be a non-generic type alias or interface declared in this module "
          "to get a C struct", (int)t->name_len, t->name);

@@ -199,7 +199,8 @@ typedef struct kg_decl {
   kg_span timeout;  /* `timeout: <number literal>`, the number token (and a `-`) */
   kg_span tparams;  /* generic parameter list `<...>` of the function, if any */
   kg_span body;     /* TYPE: the aliased type; INTERFACE: `{...}` */
-  bool generic;     /* TYPE/INTERFACE with type parameters */
+  bool generic;     /* TYPE/INTERFACE with type parameters (or, INTERFACE, bases) */
+  bool extends;     /* INTERFACE with `extends` */
   kg_span href, import_name, symbol, library; /* string tokens (with quotes) */
   kg_span spec;     /* IMPORT: module specifier token; '*' import_name for namespaces */
   kg_span ref;      /* task({ f }) with shorthand f: the referenced name */

@@ -949,6 +949,7 @@ static void parse_named_decl(ps *p, kg_decl_kind kind, bool exported, uint32_t o
     } else if (kind == KG_D_INTERFACE) {
       if (isw(p, cur(p), "extends")) {
         d->generic = true; /* bases unchecked: treat structurally */
+        d->extends = true;
         while (!eof(p) && !isp(cur(p), '{'))
           skip_one(p);
       }

@@ -18,3 +18,6 @@ export const kw = nativeTask<{ lat: number; long: number }, number>({ symbol: "k
 type size_t = { n: number };
 export const st = nativeTask<size_t, number>({ symbol: "st", library: "./l.so" });
 export const lbl = nativeTask<[char: number, default: string], number>({ symbol: "lbl", library: "./l.so" });
+interface Base { x: number }
+interface Derived extends Base { y: number }
+export const ext = nativeTask<Derived, number>({ symbol: "ext", library: "./l.so" });
