@@ -36,6 +36,7 @@ typedef struct cs_ctx {
   knit_type *owned[64]; /* alias trees parsed while resolving */
   int nowned;
   int depth;
+  const char *string; /* "arg" or "result" while that half came as a string */
   bool failed;
 } cs_ctx;
 
@@ -71,6 +72,13 @@ static void fail(cs_ctx *c, const char *fmt, ...)
 static const knit_type *resolve(cs_ctx *c, const knit_type *t)
 {
   const kg_module *m = c->task->module;
+  if (c->string) {
+    /* nativeTask() hands the string to the runtime, which has no names */
+    fail(c, "'%.*s' in the %s string names a type, which the runtime cannot look up: write "
+         "the type out there, or declare nativeTask<Arg, Result>(...)", (int)t->name_len, t->name,
+         c->string);
+    return NULL;
+  }
   const kg_decl *d = kg_module_find(m, t->name, t->name_len, true);
   if (d && d->kind == KG_D_INTERFACE && d->extends) {
     fail(c, "interface '%.*s' extends another: a C struct needs its members written out in one "
@@ -319,6 +327,7 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
     return -ENOMEM;
   }
   /* the argument: a tuple spreads into parameters (a named tuple alias too) */
+  c->string = t->arg_in_string ? "arg" : NULL;
   const knit_type *a = arg;
   if (a->kind == KNIT_TYPE_NAME) {
     const knit_type *r = resolve(c, a);
@@ -360,6 +369,7 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
       free(p0);
     }
   }
+  c->string = t->result_in_string ? "result" : NULL;
   if (!c->failed) {
     char hint[300];
     snprintf(hint, sizeof hint, "%s_result", t->symbol);

@@ -270,6 +270,8 @@ typedef struct kg_task {
   uint32_t line, col;
   unsigned options;
   bool has_timeout;  /* NATIVE: timeout_ms is a number literal's value */
+  bool arg_in_string, result_in_string; /* NATIVE: from arg/result strings, which the
+                                         * runtime parses as they are (no names) */
   double timeout_ms;
   char *href, *import_name, *symbol, *library; /* decoded strings, or NULL */
   knit_codec arg_codec, result_codec;

@@ -21,3 +21,6 @@ export const lbl = nativeTask<[char: number, default: string], number>({ symbol:
 interface Base { x: number }
 interface Derived extends Base { y: number }
 export const ext = nativeTask<Derived, number>({ symbol: "ext", library: "./l.so" });
+// an arg/result string goes to the runtime as it is: it cannot name a type
+type Pt = { x: number; y: number };
+export const str = nativeTask({ symbol: "str", library: "./l.so", arg: "[Pt, number]", result: "number" });
