@@ -450,13 +450,27 @@ int kg_emit_cstubs(const kg_project *p, const char *dir, const char *stem, kg_di
     const kg_task *t = &p->tasks[k];
     if (t->kind != KG_K_NATIVE)
       continue;
-    /* the same symbol twice (two exports of one task) is emitted once */
-    bool dup = false;
-    for (size_t j = 0; j < k && !dup; j++)
-      dup = p->tasks[j].kind == KG_K_NATIVE && p->tasks[j].symbol && t->symbol &&
-            !strcmp(p->tasks[j].symbol, t->symbol);
-    if (dup)
+    /* the same symbol twice (two exports of one task) is emitted once; a C
+     * function has one signature, so the types must agree */
+    const kg_task *first = NULL;
+    for (size_t j = 0; j < k && !first; j++)
+      if (p->tasks[j].kind == KG_K_NATIVE && p->tasks[j].symbol && t->symbol &&
+          !strcmp(p->tasks[j].symbol, t->symbol))
+        first = &p->tasks[j];
+    if (first) {
+      char *a1 = NULL, *r1 = NULL, *a2 = NULL, *r2 = NULL;
+      if (!kg_native_types(p, first, &a1, &r1) && !kg_native_types(p, t, &a2, &r2) &&
+          (strcmp(a1, a2) || strcmp(r1, r2))) {
+        c.task = t;
+        fail(&c, "symbol '%s' is declared as (%s) => %s here but as (%s) => %s at line %u",
+             t->symbol, a2, r2, a1, r1, (unsigned)first->line);
+      }
+      free(a1);
+      free(r1);
+      free(a2);
+      free(r2);
       continue;
+    }
     cs_task ct;
     if (build_task(&c, t, &ct) < 0) {
       cs_task_clear(&ct);

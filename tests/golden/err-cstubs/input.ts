@@ -24,3 +24,7 @@ export const ext = nativeTask<Derived, number>({ symbol: "ext", library: "./l.so
 // an arg/result string goes to the runtime as it is: it cannot name a type
 type Pt = { x: number; y: number };
 export const str = nativeTask({ symbol: "str", library: "./l.so", arg: "[Pt, number]", result: "number" });
+// one C function, one signature: the same symbol with other types is an error
+export const same1 = nativeTask<[a: number], number>({ symbol: "same", library: "./l.so" });
+export const same2 = nativeTask<[b: number], number>({ symbol: "same", library: "./l.so" });
+export const same3 = nativeTask<string, number>({ symbol: "same", library: "./l.so" });
