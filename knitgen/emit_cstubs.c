@@ -36,6 +36,7 @@ typedef struct cs_ctx {
   knit_type *owned[64]; /* alias trees parsed while resolving */
   int nowned;
   int depth;
+  const char *string; /* "arg" or "result" while that half came as a string */
   bool failed;
 } cs_ctx;
 
@@ -71,7 +72,19 @@ static void fail(cs_ctx *c, const char *fmt, ...)
 static const knit_type *resolve(cs_ctx *c, const knit_type *t)
 {
   const kg_module *m = c->task->module;
+  if (c->string) {
+    /* nativeTask() hands the string to the runtime, which has no names */
+    fail(c, "'%.*s' in the %s string names a type, which the runtime cannot look up: write "
+         "the type out there, or declare nativeTask<Arg, Result>(...)", (int)t->name_len, t->name,
+         c->string);
+    return NULL;
+  }
   const kg_decl *d = kg_module_find(m, t->name, t->name_len, true);
+  if (d && d->kind == KG_D_INTERFACE && d->extends) {
+    fail(c, "interface '%.*s' extends another: a C struct needs its members written out in one "
+         "type alias or interface", (int)t->name_len, t->name);
+    return NULL;
+  }
   if (!d || (d->kind != KG_D_TYPE && d->kind != KG_D_INTERFACE) || d->generic || !d->body.len) {
     fail(c, "type '%.*s' must be a non-generic type alias or interface declared in this module "
          "to get a C struct", (int)t->name_len, t->name);
@@ -88,6 +101,30 @@ static const knit_type *resolve(cs_ctx *c, const knit_type *t)
   }
   c->owned[c->nowned++] = r;
   return r;
+}
+
+/* Whether @s (@n bytes) cannot name a struct member, a parameter or a struct
+ * in the header: a C keyword, a <stdbool.h> macro, or a type that knit.h's
+ * includes declare. TypeScript allows all of them ({ lat; long }). */
+static bool c_reserved(const char *s, size_t n)
+{
+  static const char *const words[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+    "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+    "size_t", "ptrdiff_t", "wchar_t", "max_align_t", "intptr_t", "uintptr_t", "intmax_t",
+    "uintmax_t", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
+    "uint32_t", "uint64_t",
+  };
+  if (n && s[0] == '_' && ((s[1] >= 'A' && s[1] <= 'Z') || s[1] == '_'))
+    return true; /* _Bool, _Alignas, __x: the implementation's */
+  if (n >= 5 && !memcmp(s, "knit_", 5))
+    return true; /* knit.h's own */
+  for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+    if (strlen(words[k]) == n && !memcmp(words[k], s, n))
+      return true;
+  return false;
 }
 
 static const char *binary_name(unsigned tag)
@@ -155,6 +192,11 @@ static char *ctype(cs_ctx *c, const knit_type *t, const char *hint, FILE *ts, bo
     return strdup(knit_ctype_name(k));
   }
   char *name = NULL;
+  if (alias && c_reserved(alias, alias_len)) {
+    fail(c, "type '%.*s' cannot name a C struct: C or knit.h reserves the name; rename it",
+         (int)alias_len, alias);
+    return NULL;
+  }
   if (alias) {
     name = strndup(alias, alias_len);
   } else {
@@ -180,6 +222,11 @@ static char *ctype(cs_ctx *c, const knit_type *t, const char *hint, FILE *ts, bo
     }
     if (!ident) {
       fail(c, "property key '%.*s' is not a C identifier", (int)mt->label_len, mt->label);
+      break;
+    }
+    if (c_reserved(mt->label, mt->label_len)) {
+      fail(c, "property key '%.*s' cannot be a C struct member: C or knit.h reserves the name",
+           (int)mt->label_len, mt->label);
       break;
     }
     char *sub = NULL;
@@ -280,6 +327,7 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
     return -ENOMEM;
   }
   /* the argument: a tuple spreads into parameters (a named tuple alias too) */
+  c->string = t->arg_in_string ? "arg" : NULL;
   const knit_type *a = arg;
   if (a->kind == KNIT_TYPE_NAME) {
     const knit_type *r = resolve(c, a);
@@ -302,7 +350,7 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
       ct->params[ct->n] = ctype(c, e, hint, ats, false);
       if (!ct->params[ct->n])
         break;
-      if (e->label && c_ident(strndupa(e->label, e->label_len)))
+      if (e->label && c_ident(strndupa(e->label, e->label_len)) && !c_reserved(e->label, e->label_len))
         ct->pnames[ct->n] = strndup(e->label, e->label_len);
       else
         asprintf(&ct->pnames[ct->n], "a%zu", k);
@@ -321,6 +369,7 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
       free(p0);
     }
   }
+  c->string = t->result_in_string ? "result" : NULL;
   if (!c->failed) {
     char hint[300];
     snprintf(hint, sizeof hint, "%s_result", t->symbol);
@@ -334,6 +383,33 @@ static int build_task(cs_ctx *c, const kg_task *t, cs_task *ct)
     knit_type_destroy(c->owned[k]);
   c->nowned = 0;
   return c->failed || !ct->result ? -EINVAL : 0;
+}
+
+int kg_native_types(const kg_project *p, const kg_task *t, char **arg, char **result)
+{
+  *arg = *result = NULL;
+  kg_diags quiet; /* the table reports nothing: createPool will, naming the task */
+  kg_diags_init(&quiet);
+  char *structs = NULL;
+  size_t sl = 0;
+  cs_ctx c = {.p = p, .d = &quiet, .structs = open_memstream(&structs, &sl)};
+  cs_task ct;
+  int rc = c.structs ? build_task(&c, t, &ct) : -ENOMEM;
+  if (!rc) {
+    *arg = ct.arg_ts;
+    *result = ct.result_ts;
+    ct.arg_ts = ct.result_ts = NULL;
+  }
+  if (c.structs) {
+    cs_task_clear(&ct);
+    fclose(c.structs);
+  }
+  free(structs);
+  for (size_t k = 0; k < c.nnames; k++)
+    free(c.names[k]);
+  free(c.names);
+  kg_diags_clear(&quiet);
+  return rc;
 }
 
 /* `double crc(knit_bytes arg)` */
@@ -374,13 +450,27 @@ int kg_emit_cstubs(const kg_project *p, const char *dir, const char *stem, kg_di
     const kg_task *t = &p->tasks[k];
     if (t->kind != KG_K_NATIVE)
       continue;
-    /* the same symbol twice (two exports of one task) is emitted once */
-    bool dup = false;
-    for (size_t j = 0; j < k && !dup; j++)
-      dup = p->tasks[j].kind == KG_K_NATIVE && p->tasks[j].symbol && t->symbol &&
-            !strcmp(p->tasks[j].symbol, t->symbol);
-    if (dup)
+    /* the same symbol twice (two exports of one task) is emitted once; a C
+     * function has one signature, so the types must agree */
+    const kg_task *first = NULL;
+    for (size_t j = 0; j < k && !first; j++)
+      if (p->tasks[j].kind == KG_K_NATIVE && p->tasks[j].symbol && t->symbol &&
+          !strcmp(p->tasks[j].symbol, t->symbol))
+        first = &p->tasks[j];
+    if (first) {
+      char *a1 = NULL, *r1 = NULL, *a2 = NULL, *r2 = NULL;
+      if (!kg_native_types(p, first, &a1, &r1) && !kg_native_types(p, t, &a2, &r2) &&
+          (strcmp(a1, a2) || strcmp(r1, r2))) {
+        c.task = t;
+        fail(&c, "symbol '%s' is declared as (%s) => %s here but as (%s) => %s at line %u",
+             t->symbol, a2, r2, a1, r1, (unsigned)first->line);
+      }
+      free(a1);
+      free(r1);
+      free(a2);
+      free(r2);
       continue;
+    }
     cs_task ct;
     if (build_task(&c, t, &ct) < 0) {
       cs_task_clear(&ct);

@@ -373,12 +373,20 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
     rc = -ENOMEM;
   for (size_t k = 0; k < n && !rc; k++) {
     const kg_task *t = &p->tasks[k];
+    /* A native task's types are parsed by the runtime, which cannot look up
+     * the module's aliases: spell them out, as --c-stubs does. */
+    char *arg_x = NULL, *result_x = NULL;
+    if (t->kind == KG_K_NATIVE && kg_native_types(p, t, &arg_x, &result_x) == -ENOMEM) {
+      rc = -ENOMEM;
+      break;
+    }
+    const char *arg = arg_x ? arg_x : t->arg, *result = result_x ? result_x : t->result;
     fputs("    { name: ", ft);
     js_str(ft, t->name);
     fprintf(ft, ", kind: \"%s\", arg: ", kind_names[t->kind]);
-    js_str(ft, t->arg);
+    js_str(ft, arg);
     fputs(", result: ", ft);
-    js_str(ft, t->result);
+    js_str(ft, result);
     fprintf(ft, ", argCodec: \"%s\", resultCodec: \"%s\"", knit_codec_name(t->arg_codec),
             knit_codec_name(t->result_codec));
     if (t->kind == KG_K_NATIVE && t->symbol && t->library) {
@@ -418,20 +426,20 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
      * TypeScript infers from the module (Sig), for the pair or for one half:
      * a half the source leaves out ("unknown"), and the result of a task
      * with a timeout (`maybe` adds undefined, `default` its value's type) */
-    bool literal = text_self_contained(t->arg) && text_self_contained(t->result);
-    bool infer_arg = literal && !strcmp(t->arg, "unknown");
-    bool infer_result = literal && (!strcmp(t->result, "unknown") ||
+    bool literal = text_self_contained(arg) && text_self_contained(result);
+    bool infer_arg = literal && !strcmp(arg, "unknown");
+    bool infer_result = literal && (!strcmp(result, "unknown") ||
                                     (t->kind == KG_K_TASK && (t->options & KG_OPT_TIMEOUT)));
     /* an optional argument may be left out of the call (Arg<P> in index.d.ts) */
     const char *opt = literal && t->arg_optional ? " | void" : "";
     if (t->kind == KG_K_NATIVE || remote[k] || (literal && !infer_arg && !infer_result)) {
-      fprintf(fy, "[%s%s, %s];\n", literal ? t->arg : "unknown", opt,
-              literal ? t->result : "unknown");
+      fprintf(fy, "[%s%s, %s];\n", literal ? arg : "unknown", opt,
+              literal ? result : "unknown");
     } else {
       bool half = literal && infer_arg != infer_result;
       char *ts = type_spec(spec[k] ? spec[k] : "");
       if (half && infer_result)
-        fprintf(fy, "[%s%s, ", t->arg, opt);
+        fprintf(fy, "[%s%s, ", arg, opt);
       else if (half)
         fputs("[", fy);
       fputs("Sig<typeof import(", fy);
@@ -442,10 +450,12 @@ int kg_emit_table_opts(const kg_project *p, const char *dir, const char *stem,
       if (half && infer_result)
         fputs("[1]]", fy);
       else if (half)
-        fprintf(fy, "[0], %s]", t->result);
+        fprintf(fy, "[0], %s]", result);
       fputs(";\n", fy);
       free(ts);
     }
+    free(arg_x);
+    free(result_x);
 
     if (t->kind == KG_K_NATIVE) {
       /* the name is decoded (may hold `"` or `\`): escape the whole message */

@@ -199,7 +199,8 @@ typedef struct kg_decl {
   kg_span timeout;  /* `timeout: <number literal>`, the number token (and a `-`) */
   kg_span tparams;  /* generic parameter list `<...>` of the function, if any */
   kg_span body;     /* TYPE: the aliased type; INTERFACE: `{...}` */
-  bool generic;     /* TYPE/INTERFACE with type parameters */
+  bool generic;     /* TYPE/INTERFACE with type parameters (or, INTERFACE, bases) */
+  bool extends;     /* INTERFACE with `extends` */
   kg_span href, import_name, symbol, library; /* string tokens (with quotes) */
   kg_span spec;     /* IMPORT: module specifier token; '*' import_name for namespaces */
   kg_span ref;      /* task({ f }) with shorthand f: the referenced name */
@@ -269,6 +270,8 @@ typedef struct kg_task {
   uint32_t line, col;
   unsigned options;
   bool has_timeout;  /* NATIVE: timeout_ms is a number literal's value */
+  bool arg_in_string, result_in_string; /* NATIVE: from arg/result strings, which the
+                                         * runtime parses as they are (no names) */
   double timeout_ms;
   char *href, *import_name, *symbol, *library; /* decoded strings, or NULL */
   knit_codec arg_codec, result_codec;
@@ -347,6 +350,11 @@ int kg_package_deps(const char *lib, const char *project_dir, char **out, kg_dia
  * .knit.c (direct-call dispatch and `<symbol>__knit` entries) and, if
  * missing, .stubs.c to fill in, for the native tasks. */
 int kg_emit_cstubs(const kg_project *p, const char *dir, const char *stem, kg_diags *d);
+/* A native task's types as TypeScript text the runtime's parser reads, with
+ * the module's aliases and interfaces spelled out: what --c-stubs writes into
+ * `<symbol>__knit`, and a table carries. Returns 0, or a negative errno when
+ * they have no C mapping (nothing is reported). */
+int kg_native_types(const kg_project *p, const kg_task *t, char **arg, char **result);
 
 /* JSON string escaping of @s[0..@n) (UTF-8 in, valid JSON out). */
 void kg_json_str(FILE *out, const char *s, size_t n);

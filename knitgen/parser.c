@@ -767,8 +767,9 @@ static void parse_init(ps *p, kg_decl *d)
     if (nt) {
       d->has_generics = true;
       d->arg = targs[0];
+      /* a native task is synchronous: its Promise<R> stays, to be refused */
       if (nt > 1)
-        d->result = unwrap_promise(p, targs[1]);
+        d->result = kind == KG_D_NATIVE ? targs[1] : unwrap_promise(p, targs[1]);
     }
     adv(p); /* ( */
     if (isp(cur(p), '{'))
@@ -948,6 +949,7 @@ static void parse_named_decl(ps *p, kg_decl_kind kind, bool exported, uint32_t o
     } else if (kind == KG_D_INTERFACE) {
       if (isw(p, cur(p), "extends")) {
         d->generic = true; /* bases unchecked: treat structurally */
+        d->extends = true;
         while (!eof(p) && !isp(cur(p), '{'))
           skip_one(p);
       }

@@ -924,6 +924,8 @@ static int add_task(kg_project *p, const kg_module *root, const binding *b)
   if (d->arg_optional)
     t->arg = optional_text(f, d->arg, t->arg);
   t->result = type_text(f, d->result, "unknown");
+  t->arg_in_string = d->arg_in_string;
+  t->result_in_string = d->result_in_string;
   const kg_token *nt = token_at(f, (uint32_t)kg_file_src(f, d->name.off));
   t->line = nt ? nt->line : kg_file_line(f, d->name.off);
   t->col = kg_file_col(f, d->name.off);

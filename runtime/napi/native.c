@@ -44,6 +44,13 @@ static int get_text(napi_env env, napi_value obj, const char *name, char *buf, s
     napi_throw_range_error(env, NULL, msg);
     return -1;
   }
+  /* C would read only up to it: "lib.so\0.txt" must not load lib.so */
+  if (strlen(buf) != len) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "native task spec: %s contains a NUL character", name);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
   *present = true;
   return 0;
 }

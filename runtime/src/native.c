@@ -243,6 +243,7 @@ int knit__csig_init(knit__csig *sig, const char *arg, const char *result, bool p
     off += n->size;
   }
   sig->nparams = (unsigned)np;
+  sig->tuple = knit_type_ctype(sig->arg_tree) == KNIT_C_TUPLE;
   sig->args_size = off;
   sig->result = build(sig, sig->result_tree, 0, "the result", why, why_size, &rc);
   if (!sig->result) goto fail;
@@ -679,6 +680,28 @@ static int decode(knit_reader *r, const knit__cnode *n, void *dst, call_ctx *cx,
   return bad(e, "TypeError", "%s: expected %s, got %s", where, want_name(n), tag_name(it.tag));
 }
 
+/* A string result. It is sent as UTF-8, unless it holds a surrogate's
+ * WTF-8 sequence (ED A0..BF): the host's UTF-8 decoder would turn that into
+ * U+FFFDs, so it goes as UTF-16 and a lone surrogate that came in as an
+ * argument comes back out, as from a JS worker. */
+static int put_text(knit_writer *w, const char *s, size_t len, derr *e, const char *where) {
+  bool wtf8 = false;
+  const char *end = len ? s + len : s, *p = s;
+  while (!wtf8 && p < end && (p = memchr(p, 0xED, (size_t)(end - p))) && ++p < end)
+    wtf8 = (uint8_t)*p >= 0xA0 && (uint8_t)*p <= 0xBF;
+  if (!wtf8) {
+    knit_put_str8(w, s, len);
+    return 0;
+  }
+  size_t n = knit_wtf8_to_utf16(s, len, NULL, 0);
+  uint16_t *units = malloc(n * sizeof *units);
+  if (!units) return bad(e, "RangeError", "%s: out of memory", where);
+  knit_wtf8_to_utf16(s, len, units, n);
+  knit_put_str16(w, units, n);
+  free(units);
+  return 0;
+}
+
 /* Encodes the C value at @src of type @n. Returns 0 or -1 with @e set. */
 static int encode(knit_writer *w, const knit__cnode *n, const void *src, derr *e, const char *where) {
   switch (n->c) {
@@ -712,8 +735,8 @@ static int encode(knit_writer *w, const knit__cnode *n, const void *src, derr *e
       return bad(e, "Error", "%s: the native task returned NULL data with length %zu (out of memory?)",
                  where, b.len);
     if (b.len > SIZE_MAX / esz) return bad(e, "RangeError", "%s: length overflows", where);
-    if (n->c == KNIT_C_STR) knit_put_str8(w, (const char *)b.data, b.len);
-    else knit_put_binary(w, n->tag, b.data, b.len * esz);
+    if (n->c == KNIT_C_STR) return put_text(w, (const char *)b.data, b.len, e, where);
+    knit_put_binary(w, n->tag, b.data, b.len * esz);
     return 0;
   }
   case KNIT_C_STRUCT:
@@ -755,18 +778,19 @@ static int invoke(const native_task *nt, const uint8_t *req, size_t len, knit_wr
   knit_reader r;
   knit_reader_init(&r, req, len);
   int rc = 0;
-  if (sig->nparams == 1) {
+  if (sig->nparams == 1 && !sig->tuple) {
     rc = decode(&r, sig->params[0], args + sig->param_off[0], cx, &e, "argument");
-  } else if (sig->nparams > 1) {
+  } else if (sig->nparams > 0) {
     knit_item it;
+    const char *s = sig->nparams == 1 ? "" : "s";
     if (knit_read(&r, &it)) {
       rc = bad(&e, "TypeError", "malformed request payload");
     } else if (it.tag != KNIT_T_ARRAY) {
-      rc = bad(&e, "TypeError", "argument: expected a tuple of %u elements, got %s", sig->nparams,
-               tag_name(it.tag));
+      rc = bad(&e, "TypeError", "argument: expected a tuple of %u element%s, got %s", sig->nparams,
+               s, tag_name(it.tag));
     } else if (it.count != sig->nparams) {
-      rc = bad(&e, "TypeError", "argument: expected a tuple of %u elements, got %u", sig->nparams,
-               it.count);
+      rc = bad(&e, "TypeError", "argument: expected a tuple of %u element%s, got %u", sig->nparams,
+               s, it.count);
     }
     for (unsigned k = 0; k < sig->nparams && !rc; k++) {
       char where[32];

@@ -35,6 +35,7 @@ struct knit__cnode {
 typedef struct knit__csig {
   knit_type *arg_tree, *result_tree; /* parsed types (member names point here) */
   unsigned nparams;
+  bool tuple;           /* the argument is a tuple: a call passes an array, even of one */
   knit__cnode *params[KNIT_NATIVE_MAX_PARAMS];
   size_t param_off[KNIT_NATIVE_MAX_PARAMS];
   size_t args_size;     /* bytes of the argument block */

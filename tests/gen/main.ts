@@ -12,8 +12,9 @@ const got = [
   await pool.call.twice(21),
   await pool.call.plus([1, 1]),
   await pool.call.dot([new Float64Array([1, 2, 3]), new Float64Array([4, 5, 6])]),
+  await pool.call.mid([{ x: 0, y: 0 }, { x: 2, y: 4 }]),
 ];
-const want = [5, 42, "hello gen", "LOUD", 42, 2, 32];
+const want = [5, 42, "hello gen", "LOUD", 42, 2, 32, { x: 1, y: 2 }];
 got.push(await early, await pool.call.sleepy(3000));
 want.push("fallback", "fallback");
 const tid = await pool.call.where();

@@ -54,6 +54,7 @@ if (isMain) {
       shout: ffi("shout", "string", "string"),
       echo: ffi("echo", "string", "string"),
       greeting: ffi("greeting", "void", "string"),
+      notUtf8: ffi("not_utf8", "void", "string"),
       reverse: ffi("reverse", "Uint8Array", "Uint8Array"),
       reverseAb: ffi("reverse", "ArrayBuffer", "ArrayBuffer"),
       dot: ffi("dot", "[Float64Array, Float64Array]", "number"),
@@ -68,6 +69,13 @@ if (isMain) {
       assert.equal(await pool.call.shout("héllo wörld"), "HéLLO WöRLD!");
       assert.equal(await pool.call.echo("x".repeat(5000)), "x".repeat(5000), "arena-sized, echoed from the request slot");
       assert.equal(await pool.call.greeting(), "héllo");
+      // A lone surrogate arrives as WTF-8 and comes back from the C side as
+      // it went in, as from a JS worker; other ill-formed UTF-8 becomes U+FFFD.
+      for (const s of ["a\uD800b", "\uDC00", "x\uDBFF", "\uDFFF\uD800", "\uD83D\uDE00\uD800z"]) {
+        assert.equal(await pool.call.echo(s), s, `echo of ${escape(s)}`);
+        assert.equal(await pool.call.shout(s), s.toUpperCase() + "!", `shout of ${escape(s)}`);
+      }
+      assert.equal(await pool.call.notUtf8(), "a\uFFFD\uFFFDb\uD800\uFFFD");
       assert.deepEqual(await pool.call.reverse(new Uint8Array([1, 2, 3])), new Uint8Array([3, 2, 1]));
       const fromBuffer = await pool.call.reverse(Buffer.from([9, 8]));
       assert.deepEqual([...fromBuffer], [8, 9]);
@@ -116,6 +124,8 @@ if (isMain) {
       flip: gen("g_flip"),
       half: gen("g_half"),
       ping: gen("g_ping"),
+      solo: gen("g_solo"),
+      geo: gen("g_geo"),
       zcrc: gen("crc32"),
     });
     try {
@@ -126,6 +136,9 @@ if (isMain) {
       assert.equal(await pool.call.flip(true), false);
       assert.equal(await pool.call.half(-9n), -4n);
       assert.equal(await pool.call.ping(), 7);
+      assert.equal(await pool.call.solo(["abc"]), 3, "a tuple of one is passed as an array");
+      assert.equal(await pool.call.geo([48, 2]), 48002);
+      await rejectsWith(pool.call.solo("abc"), TypeError, /argument: expected a tuple of 1 element, got a string/);
       assert.equal(await pool.call.zcrc(new TextEncoder().encode("123456789")), 0xcbf43926, "the library's crc32, not the host's zlib");
     } finally {
       await pool.shutdown();
@@ -153,6 +166,10 @@ if (isMain) {
     assert.throws(() => nativeTask({ symbol: "add" }), TypeError);
     assert.throws(() => nativeTask({ symbol: "add", library: FFI, arg: 3 }), TypeError);
     assert.throws(() => createPool({ native: -1 }), /native must be an integer from 0 to 256/);
+    // C reads a string up to its first NUL: "x.so\0junk" must not load x.so
+    assert.throws(() => createPool()({ t: nativeTask({ symbol: "add", library: `${FFI}\0junk`, arg: "number", result: "number" }) }),
+      (e) => e instanceof TypeError && /library contains a NUL character/.test(e.message));
+    assert.throws(() => createPool()({ t: ffi("add", "[number, number]\0", "number") }), /arg contains a NUL character/);
   });
 
   test("library paths resolve relative to the declaring module", async () => {
@@ -169,6 +186,7 @@ if (isMain) {
   test("calls that fail: wrong arguments, bad bigints, thrown errors, bad results", async () => {
     const pool = createPool()({
       add: ffi("add", "[number, number]", "number"),
+      noop1: ffi("noop", "[x: number]", "number"),
       twice: ffi("twice", "bigint", "bigint"),
       norm: ffi("norm", "{ x: number; y: number }", "number"),
       fails: ffi("fails", "number", "number"),
@@ -179,6 +197,10 @@ if (isMain) {
       await rejectsWith(pool.call.add("nope"), TypeError, /argument: expected a tuple of 2 elements, got a string/);
       await rejectsWith(pool.call.add([1]), TypeError, /expected a tuple of 2 elements, got 1/);
       await rejectsWith(pool.call.add([1, "2"]), TypeError, /argument\[1\]: expected a number, got a string/);
+      // a tuple of one is an array of one at the call, as its TypeScript type says
+      assert.equal(await pool.call.noop1([7]), 7);
+      await rejectsWith(pool.call.noop1(7), TypeError, /argument: expected a tuple of 1 element, got a number/);
+      await rejectsWith(pool.call.noop1([7, 8]), TypeError, /expected a tuple of 1 element, got 2/);
       await rejectsWith(pool.call.twice(2n ** 64n), RangeError, /does not fit int64_t/);
       await rejectsWith(pool.call.twice(2n ** 63n), RangeError, /does not fit int64_t/);
       assert.equal(await pool.call.twice(-(2n ** 62n)), -(2n ** 63n), "INT64_MIN round-trips");

@@ -315,6 +315,62 @@ static void test_utf16_to_utf8(void **state) {
   assert_int_equal(knit_utf16_to_utf8(NULL, 0, NULL, 0), 0);
 }
 
+/* WTF-8 back to UTF-16: surrogates survive, other ill-formed bytes become
+ * one U+FFFD per maximal subpart (what V8's UTF-8 decoder does). */
+static void test_wtf8_to_utf16(void **state) {
+  (void)state;
+  typedef struct {
+    const char *in;
+    size_t n;
+    uint16_t out[8];
+    size_t out_len;
+  } wtf_case;
+  static const wtf_case cases[] = {
+      {"", 0, {0}, 0},
+      {"A\0", 2, {'A', 0}, 2},
+      {"\xc3\xa9\xe2\x82\xac", 5, {0xE9, 0x20AC}, 2},
+      {"\xf0\x9f\x98\x80", 4, {0xD83D, 0xDE00}, 2},
+      {"\xf4\x8f\xbf\xbf", 4, {0xDBFF, 0xDFFF}, 2},
+      {"\xed\xa0\x80", 3, {0xD800}, 1},                 /* lone high */
+      {"\xed\xb0\x80" "a", 4, {0xDC00, 'a'}, 2},           /* lone low */
+      {"\xed\xa0\x80\xed\xb0\x80", 6, {0xD800, 0xDC00}, 2}, /* a pair, joined */
+      {"\xed\x9f\xbf", 3, {0xD7FF}, 1},
+      {"\x80", 1, {0xFFFD}, 1},                           /* stray continuation */
+      {"\xe2\x82", 2, {0xFFFD}, 1},                      /* cut off: one subpart */
+      {"\xe2\x82" "b", 3, {0xFFFD, 'b'}, 2},
+      {"\xc0\xaf", 2, {0xFFFD, 0xFFFD}, 2},              /* overlong lead */
+      {"\xe0\x80\x80", 3, {0xFFFD, 0xFFFD, 0xFFFD}, 3}, /* overlong: E0 needs A0.. */
+      {"\xf4\x90\x80\x80", 4, {0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD}, 4}, /* past U+10FFFF */
+      {"\xf0\x9f\x98", 3, {0xFFFD}, 1},
+      {"\xff" "a", 2, {0xFFFD, 'a'}, 2},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    uint16_t out[16];
+    for (size_t i = 0; i < 16; i++) out[i] = 0x5555;
+    size_t need = knit_wtf8_to_utf16(cases[c].in, cases[c].n, out, 16);
+    assert_int_equal(need, cases[c].out_len);
+    assert_memory_equal(out, cases[c].out, need * 2);
+    assert_int_equal(out[need], 0x5555);
+    assert_int_equal(knit_wtf8_to_utf16(cases[c].in, cases[c].n, NULL, 0), need);
+    /* too small: nothing past cap is written */
+    for (size_t i = 0; i < 16; i++) out[i] = 0x5555;
+    if (need) {
+      assert_int_equal(knit_wtf8_to_utf16(cases[c].in, cases[c].n, out, need - 1), need);
+      for (size_t i = need - 1; i < 16; i++) assert_int_equal(out[i], 0x5555);
+    }
+  }
+  /* all UTF-16 round-trips through WTF-8: every unit, lone or paired */
+  uint16_t all[1024], back[1024];
+  char mid[sizeof all * 3];
+  for (uint32_t base = 0; base < 0x10000; base += 1024) {
+    for (size_t i = 0; i < 1024; i++) all[i] = (uint16_t)(base + i);
+    size_t m = knit_utf16_to_utf8(all, sizeof all / sizeof all[0], mid, sizeof mid);
+    size_t k = knit_wtf8_to_utf16(mid, m, back, sizeof back / sizeof back[0]);
+    assert_int_equal(k, sizeof all / sizeof all[0]);
+    assert_memory_equal(back, all, sizeof all);
+  }
+}
+
 static void test_symbol_error_envelope(void **state) {
   (void)state;
   knit_writer w;
@@ -870,6 +926,7 @@ int main(void) {
       cmocka_unit_test(test_str16),
       cmocka_unit_test(test_str16_blocks),
       cmocka_unit_test(test_utf16_to_utf8),
+      cmocka_unit_test(test_wtf8_to_utf16),
       cmocka_unit_test(test_symbol_error_envelope),
       cmocka_unit_test(test_containers),
       cmocka_unit_test(test_elem_size),

@@ -328,9 +328,13 @@ static void test_strings(void **state) {
   knit_put_str16(&f->w, units, 4);
   assert_int_equal(call(f, T_LEN), KNIT_OK);
   assert_true(first(f, &r).num == 2 + 4 + 3);
+  /* echoed, it goes back as the units it came as: UTF-8 would lose the
+   * surrogate */
   assert_int_equal(call(f, T_STR), KNIT_OK);
   it = first(f, &r);
-  assert_memory_equal(it.data, "\xc3\xa9\xf0\x9f\x98\x80\xed\xa0\x80", 9);
+  assert_int_equal(it.tag, KNIT_T_STR16);
+  assert_int_equal(it.count, 4);
+  assert_memory_equal(it.data, units, sizeof units);
   knit_writer_reset(&f->w);
   knit_put_str8(&f->w, "", 0);
   assert_int_equal(call(f, T_STR), KNIT_OK);

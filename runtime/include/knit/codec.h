@@ -150,6 +150,11 @@ static inline bool knit_reader_done(const knit_reader *r) { return r->p == r->en
 /* Converts UTF-16 to UTF-8, writing lone surrogates as WTF-8 so nothing is
  * lost. Returns the bytes needed; writes only if @cap suffices. */
 KNIT_EXPORT size_t knit_utf16_to_utf8(const uint16_t *in, size_t n, char *out, size_t cap);
+/* The reverse, for WTF-8: a surrogate's 3-byte sequence becomes that unit;
+ * any other ill-formed sequence becomes U+FFFD, one per maximal subpart, as
+ * JS engines decode UTF-8. Returns the units needed; writes only if @cap
+ * suffices. */
+KNIT_EXPORT size_t knit_wtf8_to_utf16(const char *in, size_t n, uint16_t *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -21,5 +21,8 @@ export const twice = importTask<number, number>({ href: "./imported.ts", name: "
 export { add as plus } from "./more.ts";
 // Types come from the generics; the library is relative to this module.
 export const dot = nativeTask<[Float64Array, Float64Array], number>({ symbol: "dot", library: "./libffi_tasks.so" });
+// A local alias reaches the table spelled out, as the runtime's parser reads it.
+type Pt = { x: number; y: number };
+export const mid = nativeTask<[a: Pt, b: Pt], Pt>({ symbol: "mid", library: "./libffi_tasks.so" });
 // A literal timeout travels in the table; the C task stops when it passes.
 export const nap = nativeTask<number, number>({ symbol: "work_ms", library: "./libffi_tasks.so", timeout: 50 });

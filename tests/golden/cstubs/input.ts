@@ -21,3 +21,5 @@ export const flags = nativeTask<[boolean, bigint], boolean>({ symbol: "flags", l
 export { crc as crcAgain };
 // JS tasks are not part of the C output
 export const js = task<number, number>({ f: (x) => x });
+// a tuple label C reserves names its parameter a<index>
+export const geo = nativeTask<[lat: number, long: number], number>({ symbol: "geo", library: "./libtasks.so" });

@@ -15,3 +15,6 @@ export const dot = nativeTask({
   arg: "[Float64Array,Float64Array]",
   result: "number",
 });
+// a local alias is spelled out in the table: the runtime parses the text
+type Pt = { x: number; y: number };
+export const mid = nativeTask<[a: Pt, b: Pt], Pt>({ symbol: "mid", library: "./libtasks.so" });

@@ -78,3 +78,12 @@ static void flags__dispatch(void *result, void **args)
 KNIT_STUB_EXPORT const knit_native_entry flags__knit = {
   KNIT_NATIVE_ABI, "[boolean, bigint]", "boolean", flags__dispatch,
 };
+
+static void geo__dispatch(void *result, void **args)
+{
+  *(double *)result = geo(*(const double *)args[0], *(const double *)args[1]);
+}
+
+KNIT_STUB_EXPORT const knit_native_entry geo__knit = {
+  KNIT_NATIVE_ABI, "[number, number]", "number", geo__dispatch,
+};

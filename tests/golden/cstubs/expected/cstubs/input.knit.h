@@ -71,6 +71,10 @@ extern const knit_native_entry tick__knit;
 bool flags(bool a0, int64_t a1);
 extern const knit_native_entry flags__knit;
 
+/* geo: ([number, number]) => number */
+double geo(double lat, double a1);
+extern const knit_native_entry geo__knit;
+
 #ifdef __cplusplus
 }
 #endif

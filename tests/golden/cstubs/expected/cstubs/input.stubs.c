@@ -75,3 +75,13 @@ KNIT_STUB_EXPORT bool flags(bool a0, int64_t a1)
   memset(&r, 0, sizeof r);
   return r;
 }
+
+KNIT_STUB_EXPORT double geo(double lat, double a1)
+{
+  (void)lat;
+  (void)a1;
+  knit_native_throw("geo is not implemented yet");
+  double r;
+  memset(&r, 0, sizeof r);
+  return r;
+}

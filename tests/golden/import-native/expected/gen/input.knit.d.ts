@@ -18,5 +18,6 @@ declare const table: TaskTable<{
   "crc": [Uint8Array, number];
   "slow": [number, number];
   "dot": [[Float64Array, Float64Array], number];
+  "mid": [[{ x: number; y: number }, { x: number; y: number }], { x: number; y: number }];
 }>;
 export default table;

@@ -8,6 +8,7 @@ export default defineTable({
     { name: "crc", kind: "native", arg: "Uint8Array", result: "number", argCodec: "bytes", resultCodec: "f64", symbol: "crc32_bytes", library: new URL("../libtasks.so", import.meta.url).href, timeout: 2000 },
     { name: "slow", kind: "native", arg: "number", result: "number", argCodec: "f64", resultCodec: "f64", symbol: "slow", library: new URL("../libtasks.so", import.meta.url).href },
     { name: "dot", kind: "native", arg: "[Float64Array, Float64Array]", result: "number", argCodec: "any", resultCodec: "f64", symbol: "dot", library: new URL("../libtasks.so", import.meta.url).href },
+    { name: "mid", kind: "native", arg: "[{ x: number; y: number }, { x: number; y: number }]", result: "{ x: number; y: number }", argCodec: "any", resultCodec: "any", symbol: "mid", library: new URL("../libtasks.so", import.meta.url).href },
   ],
   workers: {
     node: new URL("./input.worker.node.mjs", import.meta.url),

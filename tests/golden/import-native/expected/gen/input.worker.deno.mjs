@@ -9,4 +9,5 @@ await serveWorker([
   () => { throw new Error("knitting: 'crc' is a native task; it runs on the pool's C threads"); },
   () => { throw new Error("knitting: 'slow' is a native task; it runs on the pool's C threads"); },
   () => { throw new Error("knitting: 'dot' is a native task; it runs on the pool's C threads"); },
+  () => { throw new Error("knitting: 'mid' is a native task; it runs on the pool's C threads"); },
 ]);
