@@ -540,13 +540,15 @@ export class Pool {
   // -- faults
 
   // Replaces a lane's worker at once and terminates the old one; its calls
-  // are failed when it has exited.
+  // are failed when it has exited. A pool that is shutting down still
+  // replaces workers until shutdown gives up on its calls (this.shutDown):
+  // a draining shutdown promised to run the calls it had accepted.
   retire(lane, cause) {
     lane.retired = true;
     lane.crash = cause;
     const at = this.lanes.indexOf(lane);
     if (at >= 0) {
-      if (this.closed) this.lanes.splice(at, 1);
+      if (this.shutDown) this.lanes.splice(at, 1);
       else this.lanes[at] = this.startLane(lane.index);
     }
     lane.worker.terminate().catch(() => {});
@@ -559,7 +561,7 @@ export class Pool {
     // their calls; only the calls it still held fail below.
     if (!stopping) this.collect();
     // A worker that never came up breaks the pool (below): nothing is retried.
-    const retried = stopping || this.closed || !lane.ready ? 0 : this.takeBackUntaken(lane);
+    const retried = stopping || this.shutDown || !lane.ready ? 0 : this.takeBackUntaken(lane);
     // Our last use of the handle; the worker's own teardown drops its part.
     knit.laneClose(this.handle, lane.handle);
     lane.closed = true;
@@ -588,7 +590,7 @@ export class Pool {
       if (retried) this.drainQueue();
       return;
     }
-    if (!lane.ready && !this.closed) {
+    if (!lane.ready && !this.shutDown) {
       // It never came up: a replacement would fail the same way.
       this.broken = knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, { cause });
       this.lanes.splice(at, 1);
@@ -597,7 +599,7 @@ export class Pool {
       }
       return;
     }
-    if (this.closed) {
+    if (this.shutDown) {
       this.lanes.splice(at, 1);
       return;
     }

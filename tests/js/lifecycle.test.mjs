@@ -347,6 +347,23 @@ if (isMain) {
     assert.ok(results.every((r) => r.status === "fulfilled"), "every call settled with its value");
   });
 
+  test("a worker that dies while shutdown drains is replaced: the calls it never took still run", async () => {
+    const settledWithin = (p, ms = 10000) => Promise.race([p.then(() => "settled", () => "settled"), sleep(ms).then(() => "hung")]);
+    for (const drain of ["resolveAfterFinishingAll", "Infinity"]) {
+      const pool = createPool({ threads: 1, worker: { resolveAfterFinishingAll: drain === "resolveAfterFinishingAll" } })({ spinThenExit, quick });
+      await pool.call.quick(0);
+      const dying = settle(pool.call.spinThenExit(200));
+      await sleep(50); // it is spinning: what comes now waits, untaken, in its mailbox and the queue
+      const waiting = Array.from({ length: 60 }, (_, i) => settle(pool.call.quick(i)));
+      const done = pool.shutdown(drain === "Infinity" ? Infinity : undefined);
+      assert.match((await dying).value.message, /exited with code 5/);
+      assert.equal(await settledWithin(done), "settled", `${drain}: shutdown hung`);
+      const outcomes = await Promise.all(waiting);
+      assert.deepEqual(outcomes.map((o) => o.value), Array.from({ length: 60 }, (_, i) => i), drain);
+      assert.equal(pool.pending, 0);
+    }
+  });
+
   test("maxQueue: calls past it reject with an Error", async () => {
     const pool = createPool({ threads: 1, maxQueue: 5 })({ nap });
     const ok = Array.from({ length: 5 }, () => pool.call.nap(30));
