@@ -661,6 +661,7 @@ export class Pool {
       this.awaitingArg.clear();
       for (const rec of this.queue.drain()) this.settle(rec, false, err);
       for (const rec of this.calls.values()) this.settle(rec, false, err);
+      this.inline?.abandon(err);
       this.calls.clear();
       this.workerInflight = 0;
       if (this.armed) knit.disarm(this.handle);

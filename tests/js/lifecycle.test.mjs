@@ -275,6 +275,18 @@ if (isMain) {
     await rejectsWith(pool.call.nap(1), Error, /shut down/);
   });
 
+  test("shutdown settles the inliner's calls too: a running one rejects, a waiting one never runs", async () => {
+    const pool = createPool({ threads: 0, inliner: { batchSize: 1 } })({ nap, record });
+    const running = settle(pool.call.nap(300));
+    await sleep(30); // it runs on the host now
+    const waiting = settle(pool.call.record("never")); // its turn comes after this tick
+    await pool.shutdown();
+    assert.equal(pool.pending, 0);
+    for (const call of [running, waiting]) assert.match((await call).value?.message, /shut down before this call finished/);
+    await sleep(50);
+    assert.ok(!ran.includes("never"), "a call shutdown gave up on ran on the host");
+  });
+
   test("a getter that shuts the pool down or aborts its own call while the call is sent: it settles, never hangs", async () => {
     const settledWithin = (p, ms = 2000) => Promise.race([p.then(() => "resolved", (e) => e.message), sleep(ms).then(() => "hung")]);
     for (const queued of [false, true]) {
