@@ -54,6 +54,9 @@ class Lane {
     this.crash = null;
     this.closed = false;
     this.worker = null;
+    // With worker.hardTimeoutMs: the token and start time (knit.now()) of
+    // the last task its worker started, written by the worker (serve.js).
+    this.progress = null;
   }
 }
 
@@ -116,12 +119,14 @@ export class Pool {
   startLane(index) {
     const lane = new Lane(this, index);
     const { worker: w } = this.options;
+    const progress = w.hardTimeoutMs ? new SharedArrayBuffer(16) : undefined;
+    if (progress) lane.progress = { time: new Float64Array(progress, 0, 1), token: new Int32Array(progress, 8, 1) };
     // Node gives workers a gc() only if the flag is set before they start.
     // Only on request: the flag is process-wide and slows every later worker
     // start (the first by 20-25 ms, the others by 3-4 ms).
     if (w.gc === true && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, progress, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
@@ -524,17 +529,41 @@ export class Pool {
     rec.timer = setTimeout(fire, Math.max(0, timeout.time - (knit.now() - rec.started)));
   }
 
+  // A hard timeout counts from when the task starts on its worker, not from
+  // when the call was sent: a call waiting in the worker's mailbox, or
+  // behind the other tasks of its batch, has not run at all.
   armHardTimeout(rec) {
     const ms = this.options.worker.hardTimeoutMs;
-    rec.hardTimer = setTimeout(() => {
+    const check = () => {
       const lane = rec.lane;
       if (!lane || lane.closed || lane.retired || this.calls.get(rec.id) !== rec) return;
+      const left = this.hardTimeLeft(lane, rec, ms);
+      if (left > 0.5) {
+        rec.hardTimer = setTimeout(check, left);
+        rec.hardTimer.unref?.();
+        return;
+      }
       const name = this.specs[rec.task].name;
       const err = knitError(`task "${name}" ran past worker.hardTimeoutMs (${ms} ms); its worker was terminated and replaced`);
       this.settle(rec, false, err);
       this.retire(lane, err);
-    }, ms);
+    };
+    rec.hardTimer = setTimeout(check, ms);
     rec.hardTimer.unref?.();
+  }
+
+  // How long the call may still run, from its lane's progress (Lane). Tokens
+  // count up per lane and tasks start in token order, so a call whose token
+  // is not past the last started one has started, no later than that one:
+  // never early; an async call overtaken before the host looks may run up
+  // to ms longer.
+  hardTimeLeft(lane, rec, ms) {
+    if (rec.startedBy === undefined) {
+      const last = Atomics.load(lane.progress.token, 0);
+      if (((last - rec.token) | 0) < 0) return ms; // not started: cannot run past ms before then
+      rec.startedBy = lane.progress.time[0];
+    }
+    return rec.startedBy + ms - knit.now();
   }
 
   // -- faults
@@ -632,6 +661,7 @@ export class Pool {
       if (rec.hardTimer) {
         clearTimeout(rec.hardTimer);
         rec.hardTimer = null;
+        rec.startedBy = undefined;
       }
       rec.id = 0;
       rec.lane = null;

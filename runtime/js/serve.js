@@ -84,6 +84,11 @@ export async function serveWorker(tasks, config = workerConfig) {
   const notAborted = { hasAborted: () => false, now: () => knit.now() };
   const signalFor = (task, token) => (abortable[task] ? { hasAborted: () => knit.cancelled(lane, token), now: () => knit.now() } : notAborted);
   const gaveUp = new Error("the call was cancelled before it ran"); // the host has settled it
+  // With worker.hardTimeoutMs: the start of each task, which the host's
+  // hard timeout counts from (pool.js hardTimeLeft). The time first, then
+  // the token: a host that sees the token sees that time or a later one.
+  const progressTime = config.progress && new Float64Array(config.progress, 0, 1);
+  const progressToken = config.progress && new Int32Array(config.progress, 8, 1);
   const backlog = new Deque(); // [call, status, value] of results waiting for a response slot
   let asyncInflight = 0;
   let dirty = false;
@@ -184,6 +189,10 @@ export async function serveWorker(tasks, config = workerConfig) {
       if (!f) {
         reply(call, THROWN, new Error(`knitting worker: no task #${task}`));
         continue;
+      }
+      if (progressTime) {
+        progressTime[0] = knit.now();
+        Atomics.store(progressToken, 0, aux);
       }
       let result;
       try {

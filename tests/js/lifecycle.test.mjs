@@ -189,6 +189,23 @@ if (isMain) {
     }
   });
 
+  test("hardTimeoutMs counts from when the task starts, not while the call waits behind others", async () => {
+    const pool = createPool({ threads: 1, worker: { hardTimeoutMs: 1000 } })({ spin, forever, quick });
+    try {
+      await pool.call.quick(0);
+      // 1.6 s of work on one worker, no task near the limit: none is cut short
+      const calls = Array.from({ length: 8 }, () => settle(pool.call.spin(200)));
+      const outcomes = await Promise.all(calls);
+      assert.deepEqual(outcomes.map((o) => o.value?.message ?? o.value), Array(8).fill(200));
+      // one that does run past it behind a slow one is still stopped
+      const slow = settle(pool.call.spin(600));
+      await rejectsWith(pool.call.forever(), Error, /task "forever" ran past worker.hardTimeoutMs/);
+      assert.equal((await slow).value, 600);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   test("a worker that dies is replaced: process.exit, uncaught throw, unhandled rejection", async () => {
     const pool = createPool({ threads: 1 })({ exits, throwsLater, rejectsLater, quick });
     await rejectsWith(pool.call.exits(3), Error, /exited with code 3/);
