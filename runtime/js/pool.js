@@ -38,6 +38,17 @@ export function knitError(message, options) {
   return err;
 }
 
+// What a worker threw, for a message: an Error's message, else the value
+// (one that cannot be turned into a string is named by its type).
+function describeThrown(value) {
+  try {
+    if (typeof value?.message === "string") return value.message;
+    return `uncaught ${typeof value === "string" ? JSON.stringify(value) : String(value)}`;
+  } catch {
+    return `uncaught ${typeof value}`;
+  }
+}
+
 
 class Lane {
   constructor(pool, index) {
@@ -52,6 +63,7 @@ class Lane {
     this.fullIn = 0; // the pool's drain in which this lane was found full
     this.ready = false;
     this.crash = null;
+    this.threw = false; // its worker reported an uncaught throw (crash), even of null
     this.closed = false;
     this.worker = null;
     // With worker.hardTimeoutMs: the token and start time (knit.now()) of
@@ -137,6 +149,7 @@ export class Pool {
     });
     worker.on("error", (err) => {
       lane.crash = err;
+      lane.threw = true;
     });
     worker.on("exit", (code) => this.onWorkerExit(lane, code));
     // After the listeners: adding a "message" listener refs the port again.
@@ -600,7 +613,10 @@ export class Pool {
     // A knitting error from the worker (a hard timeout, a task it cannot
     // find) is quoted without its prefix.
     const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
-    const detail = cause == null ? undefined : ours ? cause.message.slice("knitting: ".length) : cause.message ?? String(cause);
+    // A throw of null or undefined (from a bootstrap, a module's top level,
+    // a timer) is still a throw, not an exit code.
+    const threw = lane.threw || cause != null;
+    const detail = !threw ? undefined : ours ? cause.message.slice("knitting: ".length) : describeThrown(cause);
     const failed = [];
     for (const rec of this.calls.values()) if (rec.lane === lane) failed.push(rec);
     for (const rec of failed) {
@@ -611,7 +627,7 @@ export class Pool {
         ? knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, cause ? { cause } : undefined)
         : ours
           ? knitError(`task "${name}" was on a worker that was terminated: ${detail}`, { cause })
-          : knitError(`task "${name}" got no answer: its worker ${cause ? `crashed: ${detail}` : `exited with code ${code}`} (this call ran, was running, or was taken with it and never started)`, cause ? { cause } : undefined);
+          : knitError(`task "${name}" got no answer: its worker ${threw ? `crashed: ${detail}` : `exited with code ${code}`} (this call ran, was running, or was taken with it and never started)`, cause ? { cause } : undefined);
       this.settle(rec, false, why);
     }
     const at = this.lanes.indexOf(lane);

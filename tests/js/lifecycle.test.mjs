@@ -38,6 +38,7 @@ export const withError = task({ timeout: { time: 30, error: new RangeError("too 
 export const exits = task({ f: (code) => process.exit(code) });
 export const spinThenExit = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); process.exit(5); } });
 export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error("thrown from a timer"); }, 0); return new Promise(() => {}); } });
+export const throwsUndefinedLater = task({ f: () => { setTimeout(() => { throw undefined; }, 0); return new Promise(() => {}); } });
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
@@ -207,13 +208,15 @@ if (isMain) {
   });
 
   test("a worker that dies is replaced: process.exit, uncaught throw, unhandled rejection", async () => {
-    const pool = createPool({ threads: 1 })({ exits, throwsLater, rejectsLater, quick });
+    const pool = createPool({ threads: 1 })({ exits, throwsLater, throwsUndefinedLater, rejectsLater, quick });
     await rejectsWith(pool.call.exits(3), Error, /exited with code 3/);
     assert.equal(await pool.call.quick(1), 1);
     await rejectsWith(pool.call.throwsLater(), Error, /thrown from a timer/);
     assert.equal(await pool.call.quick(2), 2);
     await rejectsWith(pool.call.rejectsLater(), Error, /unhandled/);
     assert.equal(await pool.call.quick(3), 3);
+    await rejectsWith(pool.call.throwsUndefinedLater(), Error, /its worker crashed: .*\bundefined/);
+    assert.equal(await pool.call.quick(4), 4);
     await pool.shutdown();
   });
 
@@ -415,6 +418,9 @@ if (isMain) {
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await bad.shutdown();
+    const throwsNull = createPool({ threads: 1, worker: { bootstrap: { href, name: "throwsNull" } } })({ bootData });
+    await rejectsWith(throwsNull.call.bootData(), Error, /a worker failed to start: .*\bnull$/);
+    await throwsNull.shutdown();
   });
 
   test("memory shared with the workers goes in worker.bootstrap's data; a call refuses a SharedArrayBuffer", async () => {
