@@ -474,15 +474,23 @@ export class Pool {
   }
 
   settle(rec, ok, value) {
-    if (rec.settled) return;
+    if (rec.settled) {
+      // Its answer came, or its worker is gone: the hard timeout kept for a
+      // call given up on (below) has nothing left to stop.
+      if (rec.hardTimer && this.calls.get(rec.id) !== rec) clearTimeout(rec.hardTimer);
+      return;
+    }
     rec.settled = true;
     // A call given up on (aborted, timed out, shut down) while its lane
     // holds it: a running task sees hasAborted() (knit_native_aborted()) from
-    // now on, and one that has not started never runs.
-    if (rec.token && !rec.lane.closed && this.calls.get(rec.id) === rec) knit.cancel(rec.lane.handle, rec.token);
+    // now on, and one that has not started never runs. Its hard timeout
+    // stays armed: a task stuck in a loop holds its worker whether or not
+    // anyone still awaits the call.
+    const held = rec.token && !rec.lane.closed && this.calls.get(rec.id) === rec;
+    if (held) knit.cancel(rec.lane.handle, rec.token);
     this.pendingCount--;
     if (rec.timer) clearTimeout(rec.timer);
-    if (rec.hardTimer) clearTimeout(rec.hardTimer);
+    if (rec.hardTimer && !held) clearTimeout(rec.hardTimer);
     if (rec.signal) this.unwatchSignal(rec);
     rec.arg = undefined;
     if (rec.stashed >= 0) {
@@ -706,9 +714,12 @@ export class Pool {
       for (const rec of this.awaitingArg) this.settle(rec, false, err);
       this.awaitingArg.clear();
       for (const rec of this.queue.drain()) this.settle(rec, false, err);
-      for (const rec of this.calls.values()) this.settle(rec, false, err);
-      this.inline?.abandon(err);
+      for (const rec of this.calls.values()) {
+        this.settle(rec, false, err);
+        if (rec.hardTimer) clearTimeout(rec.hardTimer); // the workers are stopped below
+      }
       this.calls.clear();
+      this.inline?.abandon(err);
       this.workerInflight = 0;
       if (this.armed) knit.disarm(this.handle);
       this.armed = false;

@@ -14,6 +14,7 @@ export const nap = task({ f: async (ms) => { await sleep(ms); return ms; } });
 export const spin = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; } });
 export const forever = task({ f: () => { for (;;); } });
 export const quick = task({ f: (x) => x });
+export const stuckWithTimeout = task({ timeout: 100, f: () => { for (;;); } });
 let stoppedEarly = "not yet";
 export const cooperative = task({
   abortSignal: { hasAborted: true },
@@ -202,6 +203,31 @@ if (isMain) {
       const slow = settle(pool.call.spin(600));
       await rejectsWith(pool.call.forever(), Error, /task "forever" ran past worker.hardTimeoutMs/);
       assert.equal((await slow).value, 600);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test("a stuck task whose call timed out or was aborted is still stopped by hardTimeoutMs", async () => {
+    const pool = createPool({ threads: 1, worker: { hardTimeoutMs: 500 } })({ stuckWithTimeout, forever, quick });
+    try {
+      await pool.call.quick(0);
+      const behind = async (cause, value) => {
+        const r = await Promise.race([settle(pool.call.quick(value)), sleep(15000).then(() => "hung")]);
+        assert.notEqual(r, "hung", `a call behind "${cause}" hung: its worker was never stopped`);
+        // deno cannot stop a thread stuck in a loop, so the call cannot be re-sent and rejects
+        if (!r.ok) assert.match(r.value.message, new RegExp(`was on a worker that was terminated: task "${cause}" ran past worker.hardTimeoutMs`));
+        else assert.equal(r.value, value);
+        assert.equal(await pool.call.quick("next"), "next");
+      };
+      await rejectsWith(pool.call.stuckWithTimeout(), Error, /timed out after 100 ms/);
+      await behind("stuckWithTimeout", 1);
+      const ac = new AbortController();
+      const aborted = pool.call.forever(undefined, { signal: ac.signal });
+      await sleep(50);
+      ac.abort(new Error("given up"));
+      await rejectsWith(aborted, Error, /given up/);
+      await behind("forever", 2);
     } finally {
       await pool.shutdown();
     }
