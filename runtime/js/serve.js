@@ -71,7 +71,7 @@ export async function serveWorker(tasks, config = workerConfig) {
   if (!config) throw new Error("serveWorker() runs inside a knitting worker only");
   const fns = tasks.map(callable);
   if (config.niceIncrement) knit.renice(config.niceIncrement);
-  if (config.bootstrap) await runBootstrap(config.bootstrap);
+  await bootstrap(config);
   const lane = knit.attach(config.lane);
   const spinUs = config.spinMicroseconds;
   const parkMs = config.parkMs;
@@ -301,6 +301,15 @@ export async function serveWorker(tasks, config = workerConfig) {
   }
   serving = false;
   parentPort?.close?.();
+}
+
+// worker.bootstrap, once per worker. The run-time entry (worker.js) runs it
+// before it imports the task modules, so they may rely on what it sets up;
+// a knitgen entry imports them statically, and gets it in serveWorker.
+let booted = null;
+export function bootstrap(config = workerConfig) {
+  booted ??= config?.bootstrap ? runBootstrap(config.bootstrap) : Promise.resolve();
+  return booted;
 }
 
 async function runBootstrap({ href, name, data }) {

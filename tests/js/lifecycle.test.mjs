@@ -43,6 +43,8 @@ export const throwsUndefinedLater = task({ f: () => { setTimeout(() => { throw u
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
+const bootDataWhenImported = isMain ? null : globalThis.__bootData ?? "bootstrap had not run";
+export const bootDataAtImport = task({ f: () => bootDataWhenImported });
 export const counted = task({ f: (i) => { Atomics.add(globalThis.__ran, i, 1); return i; } });
 export const bump = task({ f: (n) => Atomics.add(globalThis.__counter, 0, n) });
 let sawAbort = 0;
@@ -433,8 +435,9 @@ if (isMain) {
 
   test("worker.bootstrap runs first; if it fails, calls reject with its error", async () => {
     const href = new URL("./fixtures/bootstrap.mjs", import.meta.url).href;
-    const pool = createPool({ threads: 1, worker: { bootstrap: { href, name: "setup", data: { n: 7 } } } })({ bootData });
+    const pool = createPool({ threads: 1, worker: { bootstrap: { href, name: "setup", data: { n: 7 } } } })({ bootData, bootDataAtImport });
     assert.deepEqual(await pool.call.bootData(), { n: 7, booted: true });
+    assert.deepEqual(await pool.call.bootDataAtImport(), { n: 7, booted: true }, "the bootstrap ran before the task modules were imported");
     await pool.shutdown();
     const relative = createPool({ threads: 1, worker: { bootstrap: { href: "./fixtures/bootstrap.mjs", name: "setup", data: { n: 8 } } } })({ bootData });
     assert.deepEqual(await relative.call.bootData(), { n: 8, booted: true }, "a relative href resolves against the module that called createPool");
