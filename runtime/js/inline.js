@@ -11,6 +11,7 @@ export class InlineLane {
     this.position = position;
     this.inflight = 0;
     this.pending = [];
+    this.running = new Set(); // calls whose async task has not settled yet
     this.scheduled = false;
     this.turn = 0;
     this.tick = () => this.runBatch();
@@ -54,8 +55,12 @@ export class InlineLane {
         this.finish(rec, false, err);
         continue;
       }
-      if (result && typeof result.then === "function") result.then((v) => this.finish(rec, true, v), (e) => this.finish(rec, false, e));
-      else this.finish(rec, true, result);
+      if (result && typeof result.then === "function") {
+        this.running.add(rec);
+        result.then((v) => this.finish(rec, true, v), (e) => this.finish(rec, false, e));
+      } else {
+        this.finish(rec, true, result);
+      }
     }
     if (this.pending.length && !this.scheduled) {
       this.scheduled = true;
@@ -71,9 +76,19 @@ export class InlineLane {
     return knit.unstash(this.pool.handle, token, true);
   }
 
+  // Shutdown gives up on every call here, as on a worker's: one waiting
+  // for its turn never runs; a running one sees hasAborted() and its result
+  // is dropped.
+  abandon(err) {
+    for (const rec of this.pending) this.pool.settle(rec, false, err);
+    for (const rec of this.running) this.pool.settle(rec, false, err);
+  }
+
   // The result or the throw as the worker would send it back.
   finish(rec, ok, value) {
     this.inflight--;
+    this.running.delete(rec);
+    if (rec.settled) return; // given up on: a timeout, an abort, a shutdown
     try {
       value = knit.clone(value, this.pool.options.payload.maxPayloadBytes, !ok);
     } catch (err) {

@@ -38,6 +38,17 @@ export function knitError(message, options) {
   return err;
 }
 
+// What a worker threw, for a message: an Error's message, else the value
+// (one that cannot be turned into a string is named by its type).
+function describeThrown(value) {
+  try {
+    if (typeof value?.message === "string") return value.message;
+    return `uncaught ${typeof value === "string" ? JSON.stringify(value) : String(value)}`;
+  } catch {
+    return `uncaught ${typeof value}`;
+  }
+}
+
 
 class Lane {
   constructor(pool, index) {
@@ -52,8 +63,12 @@ class Lane {
     this.fullIn = 0; // the pool's drain in which this lane was found full
     this.ready = false;
     this.crash = null;
+    this.threw = false; // its worker reported an uncaught throw (crash), even of null
     this.closed = false;
     this.worker = null;
+    // With worker.hardTimeoutMs: the token and start time (knit.now()) of
+    // the last task its worker started, written by the worker (serve.js).
+    this.progress = null;
   }
 }
 
@@ -117,12 +132,14 @@ export class Pool {
   startLane(index) {
     const lane = new Lane(this, index);
     const { worker: w } = this.options;
+    const progress = w.hardTimeoutMs ? new SharedArrayBuffer(16) : undefined;
+    if (progress) lane.progress = { time: new Float64Array(progress, 0, 1), token: new Int32Array(progress, 8, 1) };
     // Node gives workers a gc() only if the flag is set before they start.
     // Only on request: the flag is process-wide and slows every later worker
     // start (the first by 20-25 ms, the others by 3-4 ms).
     if (w.gc === true && runtime === "node" && typeof globalThis.gc !== "function") exposeGc();
     const worker = new Worker(this.entry.url, {
-      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, debug: this.options.debug } },
+      workerData: { [WORKER_FLAG]: { lane: lane.id, tasks: this.entry.tasks, bootstrap: w.bootstrap, spinMicroseconds: w.spinMicroseconds, parkMs: w.parkMs, gc: w.gc, niceIncrement: w.niceIncrement, progress, debug: this.options.debug } },
       resourceLimits: w.resourceLimits,
     });
     lane.worker = worker;
@@ -133,6 +150,7 @@ export class Pool {
     });
     worker.on("error", (err) => {
       lane.crash = err;
+      lane.threw = true;
     });
     worker.on("exit", (code) => this.onWorkerExit(lane, code));
     // After the listeners: adding a "message" listener refs the port again.
@@ -459,15 +477,23 @@ export class Pool {
   }
 
   settle(rec, ok, value) {
-    if (rec.settled) return;
+    if (rec.settled) {
+      // Its answer came, or its worker is gone: the hard timeout kept for a
+      // call given up on (below) has nothing left to stop.
+      if (rec.hardTimer && this.calls.get(rec.id) !== rec) clearTimeout(rec.hardTimer);
+      return;
+    }
     rec.settled = true;
     // A call given up on (aborted, timed out, shut down) while its lane
     // holds it: a running task sees hasAborted() (knit_native_aborted()) from
-    // now on, and one that has not started never runs.
-    if (rec.token && !rec.lane.closed && this.calls.get(rec.id) === rec) knit.cancel(rec.lane.handle, rec.token);
+    // now on, and one that has not started never runs. Its hard timeout
+    // stays armed: a task stuck in a loop holds its worker whether or not
+    // anyone still awaits the call.
+    const held = rec.token && !rec.lane.closed && this.calls.get(rec.id) === rec;
+    if (held) knit.cancel(rec.lane.handle, rec.token);
     this.pendingCount--;
     if (rec.timer) clearTimeout(rec.timer);
-    if (rec.hardTimer) clearTimeout(rec.hardTimer);
+    if (rec.hardTimer && !held) clearTimeout(rec.hardTimer);
     if (rec.signal) this.unwatchSignal(rec);
     rec.arg = undefined;
     if (rec.stashed >= 0) {
@@ -527,29 +553,55 @@ export class Pool {
     rec.timer = setTimeout(fire, Math.max(0, timeout.time - (knit.now() - rec.started)));
   }
 
+  // A hard timeout counts from when the task starts on its worker, not from
+  // when the call was sent: a call waiting in the worker's mailbox, or
+  // behind the other tasks of its batch, has not run at all.
   armHardTimeout(rec) {
     const ms = this.options.worker.hardTimeoutMs;
-    rec.hardTimer = setTimeout(() => {
+    const check = () => {
       const lane = rec.lane;
       if (!lane || lane.closed || lane.retired || this.calls.get(rec.id) !== rec) return;
+      const left = this.hardTimeLeft(lane, rec, ms);
+      if (left > 0.5) {
+        rec.hardTimer = setTimeout(check, left);
+        rec.hardTimer.unref?.();
+        return;
+      }
       const name = this.specs[rec.task].name;
       const err = knitError(`task "${name}" ran past worker.hardTimeoutMs (${ms} ms); its worker was terminated and replaced`);
       this.settle(rec, false, err);
       this.retire(lane, err);
-    }, ms);
+    };
+    rec.hardTimer = setTimeout(check, ms);
     rec.hardTimer.unref?.();
+  }
+
+  // How long the call may still run, from its lane's progress (Lane). Tokens
+  // count up per lane and tasks start in token order, so a call whose token
+  // is not past the last started one has started, no later than that one:
+  // never early; an async call overtaken before the host looks may run up
+  // to ms longer.
+  hardTimeLeft(lane, rec, ms) {
+    if (rec.startedBy === undefined) {
+      const last = Atomics.load(lane.progress.token, 0);
+      if (((last - rec.token) | 0) < 0) return ms; // not started: cannot run past ms before then
+      rec.startedBy = lane.progress.time[0];
+    }
+    return rec.startedBy + ms - knit.now();
   }
 
   // -- faults
 
   // Replaces a lane's worker at once and terminates the old one; its calls
-  // are failed when it has exited.
+  // are failed when it has exited. A pool that is shutting down still
+  // replaces workers until shutdown gives up on its calls (this.shutDown):
+  // a draining shutdown promised to run the calls it had accepted.
   retire(lane, cause) {
     lane.retired = true;
     lane.crash = cause;
     const at = this.lanes.indexOf(lane);
     if (at >= 0) {
-      if (this.closed) this.lanes.splice(at, 1);
+      if (this.shutDown) this.lanes.splice(at, 1);
       else this.lanes[at] = this.startLane(lane.index);
     }
     lane.worker.terminate().catch(() => {});
@@ -562,7 +614,7 @@ export class Pool {
     // their calls; only the calls it still held fail below.
     if (!stopping) this.collect();
     // A worker that never came up breaks the pool (below): nothing is retried.
-    const retried = stopping || this.closed || !lane.ready ? 0 : this.takeBackUntaken(lane);
+    const retried = stopping || this.shutDown || !lane.ready ? 0 : this.takeBackUntaken(lane);
     // Our last use of the handle; the worker's own teardown drops its part.
     knit.laneClose(this.handle, lane.handle);
     lane.closed = true;
@@ -572,7 +624,10 @@ export class Pool {
     // A knitting error from the worker (a hard timeout, a task it cannot
     // find) is quoted without its prefix.
     const ours = cause instanceof Error && cause.message.startsWith("knitting: ");
-    const detail = cause == null ? undefined : ours ? cause.message.slice("knitting: ".length) : cause.message ?? String(cause);
+    // A throw of null or undefined (from a bootstrap, a module's top level,
+    // a timer) is still a throw, not an exit code.
+    const threw = lane.threw || cause != null;
+    const detail = !threw ? undefined : ours ? cause.message.slice("knitting: ".length) : describeThrown(cause);
     const failed = [];
     for (const rec of this.calls.values()) if (rec.lane === lane) failed.push(rec);
     for (const rec of failed) {
@@ -583,7 +638,7 @@ export class Pool {
         ? knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, cause ? { cause } : undefined)
         : ours
           ? knitError(`task "${name}" was on a worker that was terminated: ${detail}`, { cause })
-          : knitError(`task "${name}" got no answer: its worker ${cause ? `crashed: ${detail}` : `exited with code ${code}`} (this call ran, was running, or was taken with it and never started)`, cause ? { cause } : undefined);
+          : knitError(`task "${name}" got no answer: its worker ${threw ? `crashed: ${detail}` : `exited with code ${code}`} (this call ran, was running, or was taken with it and never started)`, cause ? { cause } : undefined);
       this.settle(rec, false, why);
     }
     const at = this.lanes.indexOf(lane);
@@ -591,7 +646,7 @@ export class Pool {
       if (retried) this.drainQueue();
       return;
     }
-    if (!lane.ready && !this.closed) {
+    if (!lane.ready && !this.shutDown) {
       // It never came up: a replacement would fail the same way.
       this.broken = knitError(`a worker failed to start: ${detail ?? `exit code ${code}`}`, { cause });
       this.lanes.splice(at, 1);
@@ -600,7 +655,7 @@ export class Pool {
       }
       return;
     }
-    if (this.closed) {
+    if (this.shutDown) {
       this.lanes.splice(at, 1);
       return;
     }
@@ -633,6 +688,7 @@ export class Pool {
       if (rec.hardTimer) {
         clearTimeout(rec.hardTimer);
         rec.hardTimer = null;
+        rec.startedBy = undefined;
       }
       rec.id = 0;
       rec.lane = null;
@@ -661,8 +717,12 @@ export class Pool {
       for (const rec of this.awaitingArg) this.settle(rec, false, err);
       this.awaitingArg.clear();
       for (const rec of this.queue.drain()) this.settle(rec, false, err);
-      for (const rec of this.calls.values()) this.settle(rec, false, err);
+      for (const rec of this.calls.values()) {
+        this.settle(rec, false, err);
+        if (rec.hardTimer) clearTimeout(rec.hardTimer); // the workers are stopped below
+      }
       this.calls.clear();
+      this.inline?.abandon(err);
       this.workerInflight = 0;
       if (this.armed) knit.disarm(this.handle);
       this.armed = false;

@@ -71,7 +71,7 @@ export async function serveWorker(tasks, config = workerConfig) {
   if (!config) throw new Error("serveWorker() runs inside a knitting worker only");
   const fns = tasks.map(callable);
   if (config.niceIncrement) knit.renice(config.niceIncrement);
-  if (config.bootstrap) await runBootstrap(config.bootstrap);
+  await bootstrap(config);
   const lane = knit.attach(config.lane);
   const spinUs = config.spinMicroseconds;
   const parkMs = config.parkMs;
@@ -84,6 +84,11 @@ export async function serveWorker(tasks, config = workerConfig) {
   const notAborted = { hasAborted: () => false, now: () => knit.now() };
   const signalFor = (task, token) => (abortable[task] ? { hasAborted: () => knit.cancelled(lane, token), now: () => knit.now() } : notAborted);
   const gaveUp = new Error("the call was cancelled before it ran"); // the host has settled it
+  // With worker.hardTimeoutMs: the start of each task, which the host's
+  // hard timeout counts from (pool.js hardTimeLeft). The time first, then
+  // the token: a host that sees the token sees that time or a later one.
+  const progressTime = config.progress && new Float64Array(config.progress, 0, 1);
+  const progressToken = config.progress && new Int32Array(config.progress, 8, 1);
   const backlog = new Deque(); // [call, status, value] of results waiting for a response slot
   let asyncInflight = 0;
   let dirty = false;
@@ -184,6 +189,10 @@ export async function serveWorker(tasks, config = workerConfig) {
       if (!f) {
         reply(call, THROWN, new Error(`knitting worker: no task #${task}`));
         continue;
+      }
+      if (progressTime) {
+        progressTime[0] = knit.now();
+        Atomics.store(progressToken, 0, aux);
       }
       let result;
       try {
@@ -292,6 +301,15 @@ export async function serveWorker(tasks, config = workerConfig) {
   }
   serving = false;
   parentPort?.close?.();
+}
+
+// worker.bootstrap, once per worker. The run-time entry (worker.js) runs it
+// before it imports the task modules, so they may rely on what it sets up;
+// a knitgen entry imports them statically, and gets it in serveWorker.
+let booted = null;
+export function bootstrap(config = workerConfig) {
+  booted ??= config?.bootstrap ? runBootstrap(config.bootstrap) : Promise.resolve();
+  return booted;
 }
 
 async function runBootstrap({ href, name, data }) {

@@ -1,7 +1,7 @@
 // Worker entry for pools built without knitgen: import each task's module
 // and find the same export the host was given, then serve.
 import { workerConfig } from "./env.js";
-import { serveWorker } from "./serve.js";
+import { bootstrap, serveWorker } from "./serve.js";
 import { IMPORT, POOL, TASK } from "./task.js";
 
 function definitionOf(value) {
@@ -41,5 +41,6 @@ async function resolve(spec) {
   }
 }
 
+await bootstrap(); // before the task modules: they may use what it sets up
 const tasks = await Promise.all(workerConfig.tasks.map(resolve));
 await serveWorker(tasks);

@@ -14,6 +14,7 @@ export const nap = task({ f: async (ms) => { await sleep(ms); return ms; } });
 export const spin = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms; } });
 export const forever = task({ f: () => { for (;;); } });
 export const quick = task({ f: (x) => x });
+export const stuckWithTimeout = task({ timeout: 100, f: () => { for (;;); } });
 let stoppedEarly = "not yet";
 export const cooperative = task({
   abortSignal: { hasAborted: true },
@@ -38,9 +39,12 @@ export const withError = task({ timeout: { time: 30, error: new RangeError("too 
 export const exits = task({ f: (code) => process.exit(code) });
 export const spinThenExit = task({ f: (ms) => { const end = Date.now() + ms; while (Date.now() < end); process.exit(5); } });
 export const throwsLater = task({ f: () => { setTimeout(() => { throw new Error("thrown from a timer"); }, 0); return new Promise(() => {}); } });
+export const throwsUndefinedLater = task({ f: () => { setTimeout(() => { throw undefined; }, 0); return new Promise(() => {}); } });
 export const rejectsLater = task({ f: () => { Promise.reject(new Error("unhandled")); return new Promise(() => {}); } });
 export const hog = task({ f: () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); } });
 export const bootData = task({ f: () => globalThis.__bootData });
+const bootDataWhenImported = isMain ? null : globalThis.__bootData ?? "bootstrap had not run";
+export const bootDataAtImport = task({ f: () => bootDataWhenImported });
 export const counted = task({ f: (i) => { Atomics.add(globalThis.__ran, i, 1); return i; } });
 export const bump = task({ f: (n) => Atomics.add(globalThis.__counter, 0, n) });
 let sawAbort = 0;
@@ -189,14 +193,58 @@ if (isMain) {
     }
   });
 
+  test("hardTimeoutMs counts from when the task starts, not while the call waits behind others", async () => {
+    const pool = createPool({ threads: 1, worker: { hardTimeoutMs: 1000 } })({ spin, forever, quick });
+    try {
+      await pool.call.quick(0);
+      // 1.6 s of work on one worker, no task near the limit: none is cut short
+      const calls = Array.from({ length: 8 }, () => settle(pool.call.spin(200)));
+      const outcomes = await Promise.all(calls);
+      assert.deepEqual(outcomes.map((o) => o.value?.message ?? o.value), Array(8).fill(200));
+      // one that does run past it behind a slow one is still stopped
+      const slow = settle(pool.call.spin(600));
+      await rejectsWith(pool.call.forever(), Error, /task "forever" ran past worker.hardTimeoutMs/);
+      assert.equal((await slow).value, 600);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test("a stuck task whose call timed out or was aborted is still stopped by hardTimeoutMs", async () => {
+    const pool = createPool({ threads: 1, worker: { hardTimeoutMs: 500 } })({ stuckWithTimeout, forever, quick });
+    try {
+      await pool.call.quick(0);
+      const behind = async (cause, value) => {
+        const r = await Promise.race([settle(pool.call.quick(value)), sleep(15000).then(() => "hung")]);
+        assert.notEqual(r, "hung", `a call behind "${cause}" hung: its worker was never stopped`);
+        // deno cannot stop a thread stuck in a loop, so the call cannot be re-sent and rejects
+        if (!r.ok) assert.match(r.value.message, new RegExp(`was on a worker that was terminated: task "${cause}" ran past worker.hardTimeoutMs`));
+        else assert.equal(r.value, value);
+        assert.equal(await pool.call.quick("next"), "next");
+      };
+      await rejectsWith(pool.call.stuckWithTimeout(), Error, /timed out after 100 ms/);
+      await behind("stuckWithTimeout", 1);
+      const ac = new AbortController();
+      const aborted = pool.call.forever(undefined, { signal: ac.signal });
+      await sleep(50);
+      ac.abort(new Error("given up"));
+      await rejectsWith(aborted, Error, /given up/);
+      await behind("forever", 2);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   test("a worker that dies is replaced: process.exit, uncaught throw, unhandled rejection", async () => {
-    const pool = createPool({ threads: 1 })({ exits, throwsLater, rejectsLater, quick });
+    const pool = createPool({ threads: 1 })({ exits, throwsLater, throwsUndefinedLater, rejectsLater, quick });
     await rejectsWith(pool.call.exits(3), Error, /exited with code 3/);
     assert.equal(await pool.call.quick(1), 1);
     await rejectsWith(pool.call.throwsLater(), Error, /thrown from a timer/);
     assert.equal(await pool.call.quick(2), 2);
     await rejectsWith(pool.call.rejectsLater(), Error, /unhandled/);
     assert.equal(await pool.call.quick(3), 3);
+    await rejectsWith(pool.call.throwsUndefinedLater(), Error, /its worker crashed: .*\bundefined/);
+    assert.equal(await pool.call.quick(4), 4);
     await pool.shutdown();
   });
 
@@ -275,6 +323,18 @@ if (isMain) {
     await rejectsWith(pool.call.nap(1), Error, /shut down/);
   });
 
+  test("shutdown settles the inliner's calls too: a running one rejects, a waiting one never runs", async () => {
+    const pool = createPool({ threads: 0, inliner: { batchSize: 1 } })({ nap, record });
+    const running = settle(pool.call.nap(300));
+    await sleep(30); // it runs on the host now
+    const waiting = settle(pool.call.record("never")); // its turn comes after this tick
+    await pool.shutdown();
+    assert.equal(pool.pending, 0);
+    for (const call of [running, waiting]) assert.match((await call).value?.message, /shut down before this call finished/);
+    await sleep(50);
+    assert.ok(!ran.includes("never"), "a call shutdown gave up on ran on the host");
+  });
+
   test("a getter that shuts the pool down or aborts its own call while the call is sent: it settles, never hangs", async () => {
     const settledWithin = (p, ms = 2000) => Promise.race([p.then(() => "resolved", (e) => e.message), sleep(ms).then(() => "hung")]);
     for (const queued of [false, true]) {
@@ -347,6 +407,23 @@ if (isMain) {
     assert.ok(results.every((r) => r.status === "fulfilled"), "every call settled with its value");
   });
 
+  test("a worker that dies while shutdown drains is replaced: the calls it never took still run", async () => {
+    const settledWithin = (p, ms = 10000) => Promise.race([p.then(() => "settled", () => "settled"), sleep(ms).then(() => "hung")]);
+    for (const drain of ["resolveAfterFinishingAll", "Infinity"]) {
+      const pool = createPool({ threads: 1, worker: { resolveAfterFinishingAll: drain === "resolveAfterFinishingAll" } })({ spinThenExit, quick });
+      await pool.call.quick(0);
+      const dying = settle(pool.call.spinThenExit(200));
+      await sleep(50); // it is spinning: what comes now waits, untaken, in its mailbox and the queue
+      const waiting = Array.from({ length: 60 }, (_, i) => settle(pool.call.quick(i)));
+      const done = pool.shutdown(drain === "Infinity" ? Infinity : undefined);
+      assert.match((await dying).value.message, /exited with code 5/);
+      assert.equal(await settledWithin(done), "settled", `${drain}: shutdown hung`);
+      const outcomes = await Promise.all(waiting);
+      assert.deepEqual(outcomes.map((o) => o.value), Array.from({ length: 60 }, (_, i) => i), drain);
+      assert.equal(pool.pending, 0);
+    }
+  });
+
   test("maxQueue: calls past it reject with an Error", async () => {
     const pool = createPool({ threads: 1, maxQueue: 5 })({ nap });
     const ok = Array.from({ length: 5 }, () => pool.call.nap(30));
@@ -358,8 +435,9 @@ if (isMain) {
 
   test("worker.bootstrap runs first; if it fails, calls reject with its error", async () => {
     const href = new URL("./fixtures/bootstrap.mjs", import.meta.url).href;
-    const pool = createPool({ threads: 1, worker: { bootstrap: { href, name: "setup", data: { n: 7 } } } })({ bootData });
+    const pool = createPool({ threads: 1, worker: { bootstrap: { href, name: "setup", data: { n: 7 } } } })({ bootData, bootDataAtImport });
     assert.deepEqual(await pool.call.bootData(), { n: 7, booted: true });
+    assert.deepEqual(await pool.call.bootDataAtImport(), { n: 7, booted: true }, "the bootstrap ran before the task modules were imported");
     await pool.shutdown();
     const relative = createPool({ threads: 1, worker: { bootstrap: { href: "./fixtures/bootstrap.mjs", name: "setup", data: { n: 8 } } } })({ bootData });
     assert.deepEqual(await relative.call.bootData(), { n: 8, booted: true }, "a relative href resolves against the module that called createPool");
@@ -369,6 +447,9 @@ if (isMain) {
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await rejectsWith(bad.call.bootData(), Error, /bootstrap exploded/);
     await bad.shutdown();
+    const throwsNull = createPool({ threads: 1, worker: { bootstrap: { href, name: "throwsNull" } } })({ bootData });
+    await rejectsWith(throwsNull.call.bootData(), Error, /a worker failed to start: .*\bnull$/);
+    await throwsNull.shutdown();
   });
 
   test("memory shared with the workers goes in worker.bootstrap's data; a call refuses a SharedArrayBuffer", async () => {
