@@ -230,6 +230,9 @@ if (isMain) {
     // Without the limit half of these would queue in the held worker for 20 s.
     const ran = await Promise.all(Array.from({ length: 10 }, () => pool.call.busyThread(1)));
     assert.equal(new Set(ran).size, 1);
+    // One at a time, so the balancer picks the held worker for one of them:
+    // it must go to the free one, not wait in the queue for an answer.
+    for (let i = 0; i < 2; i++) assert.equal(await pool.call.busyThread(1), ran[0]);
     stop.abort();
     await held;
     await pool.shutdown();
