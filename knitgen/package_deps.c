@@ -87,12 +87,14 @@ static bool is_punct(const kg_token *t, int c)
   return t->kind == KG_T_PUNCT && t->punct == c;
 }
 
-/* The decoded text of string token @t (quotes dropped); NULL without memory. */
+/* The decoded text of string token @t (quotes dropped; an unterminated one
+ * in a broken package.json may be shorter); NULL without memory. */
 static char *string_of(const kg_file *f, const kg_token *t)
 {
-  char *out = malloc(t->len);
+  size_t n = t->len >= 2 ? t->len - 2 : 0;
+  char *out = malloc(n + 1);
   if (out)
-    kg_unescape(kg_tok_text(f, t) + 1, t->len - 2, out);
+    kg_unescape(kg_tok_text(f, t) + (t->len ? 1 : 0), n, out);
   return out;
 }
 
