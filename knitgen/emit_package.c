@@ -142,21 +142,8 @@ static char *find_tsc(void)
   if (env && *env)
     return strdup(env);
   char dir[PATH_MAX];
-  if (getcwd(dir, sizeof dir)) {
-    for (;;) {
-      char *cand = NULL;
-      if (asprintf(&cand, "%s/node_modules/.bin/tsc", dir) < 0)
-        return NULL;
-      if (access(cand, X_OK) == 0)
-        return cand;
-      free(cand);
-      char *s = strrchr(dir, '/');
-      if (!s || s == dir)
-        break;
-      *s = 0;
-    }
-  }
-  return strdup("tsc");
+  char *found = getcwd(dir, sizeof dir) ? kg_find_up(dir, "node_modules/.bin/tsc", X_OK) : NULL;
+  return found ? found : strdup("tsc");
 }
 
 /* The project module whose path (as given, or real) is @path, if any. */

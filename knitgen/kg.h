@@ -345,6 +345,9 @@ int kg_emit_package(const kg_project *p, const char *dir, const char *spec, kg_d
  * package.json at or above @project_dir ("*", with a warning, for one it does
  * not list). *@out is malloc'd ("" for none). Returns 0 or a negative errno. */
 int kg_package_deps(const char *lib, const char *project_dir, char **out, kg_diags *d);
+/* The first @dir/@rel, then the same in each parent up to /, that access()
+ * allows for @mode; malloc'd, or NULL if none. */
+char *kg_find_up(const char *dir, const char *rel, int mode);
 
 /* emit_cstubs.c: `--c-stubs`: DIR/<stem>.knit.h (structs, prototypes),
  * .knit.c (direct-call dispatch and `<symbol>__knit` entries) and, if

@@ -189,16 +189,15 @@ static void read_ranges(deps *ds, const kg_file *f)
   }
 }
 
-/* The nearest package.json at or above @dir; NULL if none. */
-static char *find_package_json(const char *dir)
+char *kg_find_up(const char *dir, const char *rel, int mode)
 {
   char d[PATH_MAX];
   snprintf(d, sizeof d, "%s", dir);
   for (;;) {
     char *cand = NULL;
-    if (asprintf(&cand, "%s/package.json", strcmp(d, "/") ? d : "") < 0)
+    if (asprintf(&cand, "%s/%s", strcmp(d, "/") ? d : "", rel) < 0)
       return NULL;
-    if (access(cand, R_OK) == 0)
+    if (access(cand, mode) == 0)
       return cand;
     free(cand);
     char *s = strrchr(d, '/');
@@ -220,7 +219,7 @@ int kg_package_deps(const char *lib, const char *project_dir, char **out, kg_dia
   walk_deps = &ds;
   nftw(lib, visit, 16, FTW_PHYS);
   walk_deps = NULL;
-  char *pj = ds.err || !ds.n ? NULL : find_package_json(project_dir);
+  char *pj = ds.err || !ds.n ? NULL : kg_find_up(project_dir, "package.json", R_OK);
   kg_file *f = NULL;
   if (pj && kg_file_load(pj, &f) == 0) {
     kg_diags quiet;
